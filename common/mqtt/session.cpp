@@ -1,0 +1,268 @@
+#include "common/mqtt/session.h"
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <unordered_map>
+
+#include "common/backoff.h"
+#include "common/metrics.h"
+
+namespace gridsight::mqtt {
+namespace {
+
+// Paho queues every command; this bounds that queue (its default of 100 refuses publishes
+// long before the MQTT in-flight window is full). Callers bound what they publish.
+constexpr int kMaxQueuedCommands = 65535;
+
+// One publish awaiting its PUBACK; owned by Impl::pending_ until Paho reports it.
+struct PublishContext {
+  std::function<void(const PublishResult&)> done;
+};
+
+}  // namespace
+
+class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
+ public:
+  Impl(Session& owner, Metrics& metrics, const std::string& prefix)
+      : owner_(owner),
+        client_(owner.options_.server_uri(),
+                owner.options_.client_id,
+                ::mqtt::create_options(MQTTVERSION_5, kMaxQueuedCommands), nullptr),
+        connects_(metrics.counter(prefix + "_mqtt_connects_total", "Successful MQTT connects")),
+        connect_failures_(metrics.counter(prefix + "_mqtt_connect_failures_total",
+                                          "Failed MQTT connection attempts")),
+        lost_(metrics.counter(prefix + "_mqtt_connection_lost_total", "MQTT connections lost")),
+        publish_failures_(metrics.counter(prefix + "_mqtt_publish_failures_total",
+                                          "Publishes refused or failed (e.g. not authorized)")),
+        connected_gauge_(metrics.gauge(prefix + "_mqtt_connected", "1 while connected")) {
+    client_.set_callback(*this);
+  }
+
+  ~Impl() override {
+    client_.disable_callbacks();
+  }
+
+  ::mqtt::connect_options connect_options() const {
+    const Options& o = owner_.options_;
+    auto b = ::mqtt::connect_options_builder()
+                 .mqtt_version(MQTTVERSION_5)
+                 .clean_start(false)
+                 .keep_alive_interval(std::chrono::seconds(o.keepalive_s))
+                 .connect_timeout(std::chrono::milliseconds(std::max<std::int64_t>(o.connect_timeout_ms, 1000)))
+                 .automatic_reconnect(false)
+                 .max_inflight(o.max_inflight);
+    if (owner_.will_) {
+      ::mqtt::message will(owner_.will_->topic, owner_.will_->payload, 1, owner_.will_->retained);
+      b.will(::mqtt::will_options(will));
+    }
+    if (o.tls.enabled) {
+      auto ssl = ::mqtt::ssl_options_builder()
+                     .trust_store(o.tls.ca_file)
+                     .key_store(o.tls.cert_file)
+                     .private_key(o.tls.key_file)
+                     .enable_server_cert_auth(true)
+                     .verify(o.tls.verify_hostname)
+                     .ssl_version(MQTT_SSL_VERSION_TLS_1_2)
+                     .error_handler([](const std::string& msg) {
+                       spdlog::warn("mqtt tls: {}", msg);
+                     })
+                     .finalize();
+      b.ssl(std::move(ssl));
+    }
+    auto opts = b.finalize();
+    // Properties are set on the finished options (copying them through the builder of
+    // Paho C++ 1.2 leaves a dangling pointer).
+    ::mqtt::properties props;
+    props.add(::mqtt::property(::mqtt::property::SESSION_EXPIRY_INTERVAL,
+                               static_cast<int>(o.session_expiry_s)));
+    opts.set_properties(props);
+    return opts;
+  }
+
+  // ---- ::mqtt::callback (Paho's thread) ----
+  void connection_lost(const std::string& cause) override {
+    lost_.inc();
+    connected_gauge_.set(0);
+    owner_.connected_ = false;
+    owner_.cv_.notify_all();
+    if (owner_.handlers_.on_connection_lost) owner_.handlers_.on_connection_lost(cause);
+  }
+
+  void message_arrived(::mqtt::const_message_ptr msg) override {
+    if (owner_.handlers_.on_message) {
+      owner_.handlers_.on_message(msg->get_topic(), msg->get_payload_str());
+    }
+  }
+
+  // ---- ::mqtt::iaction_listener for publishes (Paho's thread) ----
+  void on_success(const ::mqtt::token& tok) override { finish(tok, PublishResult{true, 0, ""}); }
+
+  void on_failure(const ::mqtt::token& tok) override {
+    publish_failures_.inc();
+    PublishResult r{false, static_cast<int>(tok.get_reason_code()), ""};
+    r.error = "publish failed: return code " + std::to_string(tok.get_return_code()) +
+              ", reason code " + std::to_string(r.reason_code);
+    finish(tok, r);
+  }
+
+  void finish(const ::mqtt::token& tok, const PublishResult& r) {
+    std::unique_ptr<PublishContext> ctx;
+    {
+      std::lock_guard lock(pending_mu_);
+      auto it = pending_.find(tok.get_user_context());
+      if (it == pending_.end()) return;
+      ctx = std::move(it->second);
+      pending_.erase(it);
+    }
+    if (ctx->done) ctx->done(r);
+  }
+
+  bool publish(const std::string& topic, const std::string& payload, int qos, bool retained,
+               std::function<void(const PublishResult&)> done) {
+    auto ctx = std::make_unique<PublishContext>(PublishContext{std::move(done)});
+    void* key = ctx.get();
+    {
+      std::lock_guard lock(pending_mu_);
+      pending_.emplace(key, std::move(ctx));
+    }
+    try {
+      auto msg = ::mqtt::make_message(topic, payload, qos, retained);
+      client_.publish(msg, key, *this);
+      return true;
+    } catch (const ::mqtt::exception& e) {
+      std::lock_guard lock(pending_mu_);
+      pending_.erase(key);
+      return false;
+    }
+  }
+
+  // Publishes awaiting acknowledgement are abandoned at a disconnect: their callers re-send.
+  void drop_pending() {
+    std::lock_guard lock(pending_mu_);
+    pending_.clear();
+  }
+
+  Session& owner_;
+  ::mqtt::async_client client_;
+  Counter& connects_;
+  Counter& connect_failures_;
+  Counter& lost_;
+  Counter& publish_failures_;
+  Gauge& connected_gauge_;
+  std::mutex pending_mu_;
+  std::unordered_map<void*, std::unique_ptr<PublishContext>> pending_;
+};
+
+Session::Session(Options options, std::optional<Will> will, Handlers handlers, Metrics& metrics,
+                 std::string metric_prefix)
+    : options_(std::move(options)), will_(std::move(will)), handlers_(std::move(handlers)) {
+  impl_ = std::make_unique<Impl>(*this, metrics, metric_prefix);
+}
+
+Session::~Session() { stop(); }
+
+void Session::start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Session::run() {
+  Backoff backoff(options_.backoff);
+  std::unique_lock lock(mu_);
+  while (running_) {
+    if (connected_) {
+      cv_.wait(lock, [&] { return !running_ || !connected_; });
+      continue;
+    }
+    lock.unlock();
+    bool ok = false;
+    bool session_present = false;
+    try {
+      auto tok = impl_->client_.connect(impl_->connect_options());
+      if (!tok->wait_for(std::chrono::milliseconds(options_.connect_timeout_ms + 1000))) {
+        throw std::runtime_error("connect timed out");
+      }
+      session_present = tok->get_connect_response().is_session_present();
+      ok = true;
+    } catch (const std::exception& e) {
+      impl_->connect_failures_.inc();
+      spdlog::warn("mqtt: cannot connect to {}: {}", options_.server_uri(), e.what());
+    }
+    if (ok) {
+      impl_->connects_.inc();
+      impl_->connected_gauge_.set(1);
+      connected_ = true;
+      backoff.reset();
+      spdlog::info("mqtt: connected to {} as {} (session {})", options_.server_uri(),
+                   options_.client_id, session_present ? "resumed" : "new");
+      try {
+        if (handlers_.on_connected) handlers_.on_connected(session_present);
+      } catch (const std::exception& e) {
+        // e.g. a refused subscription: drop the connection and try again later.
+        spdlog::error("mqtt: set-up after connect failed: {}", e.what());
+        try {
+          impl_->client_.disconnect()->wait_for(std::chrono::seconds(2));
+        } catch (const std::exception&) {
+        }
+        connected_ = false;
+        impl_->connected_gauge_.set(0);
+        ok = false;
+      }
+    } else {
+      impl_->drop_pending();
+    }
+    lock.lock();
+    if (!ok && running_) {
+      auto delay = backoff.next_delay_ms();
+      spdlog::debug("mqtt: retrying in {} ms", delay);
+      cv_.wait_for(lock, std::chrono::milliseconds(delay), [&] { return !running_.load(); });
+    }
+  }
+}
+
+void Session::stop(std::optional<Will> final_message) {
+  if (!running_.exchange(false)) return;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (connected_) {
+    try {
+      if (final_message) {
+        impl_->client_
+            .publish(final_message->topic, final_message->payload.data(),
+                     final_message->payload.size(), 1, final_message->retained)
+            ->wait_for(std::chrono::seconds(2));
+      }
+      // Normal disconnection: the broker discards the will.
+      impl_->client_.disconnect()->wait_for(std::chrono::seconds(2));
+    } catch (const std::exception& e) {
+      spdlog::warn("mqtt: disconnect: {}", e.what());
+    }
+  }
+  connected_ = false;
+  impl_->drop_pending();
+}
+
+bool Session::publish(const std::string& topic, const std::string& payload, int qos,
+                      bool retained, std::function<void(const PublishResult&)> done) {
+  if (!connected_) return false;
+  return impl_->publish(topic, payload, qos, retained, std::move(done));
+}
+
+void Session::subscribe(const std::vector<std::string>& filters, int qos) {
+  auto topics = ::mqtt::string_collection::create(filters);
+  std::vector<int> qoss(filters.size(), qos);
+  auto tok = impl_->client_.subscribe(topics, qoss);
+  if (!tok->wait_for(std::chrono::milliseconds(options_.connect_timeout_ms))) {
+    throw std::runtime_error("subscribe timed out");
+  }
+  const auto response = tok->get_subscribe_response();
+  for (auto rc : response.get_reason_codes()) {
+    if (rc >= 0x80) {
+      throw std::runtime_error("subscription refused with reason code " + std::to_string(rc));
+    }
+  }
+}
+
+}  // namespace gridsight::mqtt

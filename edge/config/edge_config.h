@@ -1,0 +1,60 @@
+#pragma once
+// The edge daemon's configuration: typed sections with defaults and bounds; unknown keys are
+// refused and errors name the file, line and key (docs/configuration.md).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/mqtt/options.h"
+#include "edge/outbox/outbox.h"
+#include "edge/uplink/uplink.h"
+#include "protocol/event.h"
+
+namespace gridsight::config {
+class Section;
+}
+
+namespace gridsight::edge {
+
+// A ground location with its coordinate system, as configured.
+std::optional<protocol::GeoPoint> read_location(config::Section& parent, const char* key);
+
+struct CameraConfig {
+  std::string id;  // a name or a 20-digit GB/T 28181 device code
+  std::string name;
+  std::optional<protocol::GeoPoint> location;  // where the camera looks (its default zone)
+  static CameraConfig read(config::Section& s);
+};
+
+// A synthetic event source bound to one configured camera: for tests, benchmarks and demos
+// without video. Off unless explicitly enabled (config or --synthetic).
+struct SyntheticConfig {
+  bool enabled = false;
+  std::string camera;        // id of a configured camera; default: the first one
+  double rate_hz = 1.0;      // events per second
+  std::uint64_t count = 0;   // stop after this many (0: never)
+  std::uint64_t evidence_bytes = 0;  // attach a synthetic snapshot of this size (0: none)
+  std::string type = "synthetic.test";
+  static SyntheticConfig read(config::Section& s);
+};
+
+struct EdgeConfig {
+  std::string device_id = "edge-demo";
+  std::string data_dir = "gridsight-data/edge";
+  std::string log_level = "info";
+  mqtt::Options mqtt;
+  OutboxConfig outbox;
+  UplinkConfig uplink;
+  std::vector<CameraConfig> cameras;
+  SyntheticConfig synthetic;
+
+  static EdgeConfig read(config::Section& root);
+  static EdgeConfig load(const std::string& path);
+  // The embedded defaults: a local broker, one demo camera.
+  static EdgeConfig defaults();
+  const CameraConfig* camera(const std::string& id) const;
+};
+
+}  // namespace gridsight::edge

@@ -1,0 +1,367 @@
+#include "edge/uplink/uplink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "common/clock.h"
+#include "common/config/section.h"
+#include "common/metrics.h"
+#include "common/mqtt/session.h"
+#include "edge/outbox/outbox.h"
+#include "protocol/evidence_frame.h"
+#include "protocol/ids.h"
+#include "protocol/limits.h"
+
+namespace gridsight::edge {
+
+UplinkConfig UplinkConfig::read(config::Section& s) {
+  UplinkConfig c;
+  c.unconfirmed_window = static_cast<std::size_t>(
+      s.integer("unconfirmed_window", static_cast<std::int64_t>(c.unconfirmed_window), 1, 100'000));
+  c.resend_timeout_ms = s.duration_ms("resend_timeout", c.resend_timeout_ms, 200, 3'600'000);
+  c.telemetry_interval_ms =
+      s.duration_ms("telemetry_interval", c.telemetry_interval_ms, 200, 3'600'000);
+  auto e = s.section("evidence");
+  c.evidence_chunk_bytes = static_cast<std::size_t>(
+      e.bytes("chunk_size", c.evidence_chunk_bytes, 1024, protocol::kMaxEvidenceChunk));
+  c.evidence_rate_bytes_per_s = e.bytes("rate_per_second", c.evidence_rate_bytes_per_s, 0, 1ULL << 34);
+  c.evidence_inflight_chunks = static_cast<std::size_t>(
+      e.integer("inflight_chunks", static_cast<std::int64_t>(c.evidence_inflight_chunks), 1, 1024));
+  e.finish();
+  s.finish();
+  return c;
+}
+
+struct Uplink::Metrics_ {
+  explicit Metrics_(Metrics& m)
+      : published(m.counter("gridsight_edge_uplink_published_total", "Event messages published")),
+        resent(m.counter("gridsight_edge_uplink_resent_total",
+                         "Events published again after a timeout or reconnect")),
+        refused(m.counter("gridsight_edge_uplink_refused_total",
+                          "Publishes the broker refused (e.g. reason 135, not authorized)")),
+        bad_acks(m.counter("gridsight_edge_uplink_bad_messages_total",
+                           "Malformed acknowledgements or commands received")),
+        evidence_bytes(m.counter("gridsight_edge_uplink_evidence_bytes_total",
+                                 "Evidence bytes published")),
+        unconfirmed(m.gauge("gridsight_edge_uplink_unconfirmed", "Events awaiting the aggregator")) {}
+  Counter& published;
+  Counter& resent;
+  Counter& refused;
+  Counter& bad_acks;
+  Counter& evidence_bytes;
+  Gauge& unconfirmed;
+};
+
+Uplink::Uplink(std::string device_id, mqtt::Options mqtt, UplinkConfig config, Outbox& outbox,
+               Clock& clock, Metrics& metrics, std::function<std::string()> telemetry,
+               std::string version)
+    : device_id_(std::move(device_id)),
+      mqtt_options_(std::move(mqtt)),
+      config_(config),
+      outbox_(outbox),
+      clock_(clock),
+      m_(std::make_unique<Metrics_>(metrics)),
+      telemetry_(std::move(telemetry)),
+      version_(std::move(version)),
+      session_id_(protocol::new_event_id()),
+      topics_(mqtt_options_.topic_root) {
+  if (mqtt_options_.client_id.empty()) mqtt_options_.client_id = device_id_;
+  mqtt::Will will{topics_.device(device_id_, protocol::TopicKind::kState),
+                  state_message(false, "lost"), true};
+  mqtt::Session::Handlers h;
+  h.on_connected = [this](bool) { on_connected(); };
+  h.on_connection_lost = [this](const std::string& cause) {
+    spdlog::warn("uplink: connection lost: {}", cause.empty() ? "no reason given" : cause);
+    std::lock_guard lock(mu_);
+    last_error_ = "connection lost";
+    cv_.notify_all();
+  };
+  h.on_message = [this](std::string topic, std::string payload) {
+    on_message(topic, std::move(payload));
+  };
+  session_ = std::make_unique<mqtt::Session>(mqtt_options_, will, std::move(h), metrics,
+                                             "gridsight_edge");
+}
+
+Uplink::~Uplink() { stop(); }
+
+std::string Uplink::state_message(bool online, const std::string& reason) const {
+  protocol::DeviceState s;
+  s.device_id = device_id_;
+  s.online = online;
+  s.reason = reason;
+  s.version = version_;
+  s.session = session_id_;
+  s.at_ms = online || reason == "shutdown" ? clock_.now_ms() : 0;
+  s.clock_synced = system_clock_synchronised();
+  return protocol::encode(s);
+}
+
+void Uplink::start() {
+  if (running_.exchange(true)) return;
+  session_->start();
+  thread_ = std::thread([this] { run(); });
+}
+
+void Uplink::stop() {
+  if (!running_.exchange(false)) return;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  session_->stop(mqtt::Will{topics_.device(device_id_, protocol::TopicKind::kState),
+                            state_message(false, "shutdown"), true});
+}
+
+void Uplink::wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  cv_.notify_all();
+}
+
+void Uplink::on_command(std::function<void(std::string)> handler) {
+  std::lock_guard lock(mu_);
+  command_handler_ = std::move(handler);
+}
+
+void Uplink::on_connected() {
+  // Runs on the session's thread right after each connect.
+  session_->subscribe({topics_.device(device_id_, protocol::TopicKind::kAck),
+                       topics_.device(device_id_, protocol::TopicKind::kCommand)},
+                      1);
+  session_->publish(topics_.device(device_id_, protocol::TopicKind::kState),
+                    state_message(true, ""), 1, true);
+  std::lock_guard lock(mu_);
+  ++connect_generation_;
+  last_error_.clear();
+  cv_.notify_all();
+}
+
+void Uplink::on_message(const std::string& topic, std::string payload) {
+  auto t = topics_.parse(topic);
+  if (!t || t->device_id != device_id_) return;
+  if (t->kind == protocol::TopicKind::kAck) {
+    auto ack = protocol::decode_ack(payload);
+    if (!ack) {
+      m_->bad_acks.inc();
+      spdlog::warn("uplink: malformed acknowledgement ignored: {}", ack.error.describe());
+      return;
+    }
+    std::lock_guard lock(mu_);
+    acks_.push_back(std::move(*ack.value));
+    cv_.notify_all();
+  } else if (t->kind == protocol::TopicKind::kCommand) {
+    std::function<void(std::string)> handler;
+    {
+      std::lock_guard lock(mu_);
+      handler = command_handler_;
+    }
+    if (handler) handler(std::move(payload));
+  }
+}
+
+void Uplink::run() {
+  while (running_) {
+    std::vector<protocol::Ack> acks;
+    std::uint64_t generation;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(50),
+                   [&] { return !running_ || woken_ || !acks_.empty(); });
+      acks.swap(acks_);
+      woken_ = false;
+      generation = connect_generation_;
+    }
+    try {
+      if (!acks.empty()) handle_acks(acks);
+      if (!session_->connected()) continue;
+      const std::int64_t now = clock_.steady_ms();
+      if (generation != seen_generation_) {
+        // A new connection: replay everything unconfirmed, oldest first.
+        seen_generation_ = generation;
+        if (!unconfirmed_.empty()) {
+          resent_total_ += unconfirmed_.size();
+          m_->resent.inc(unconfirmed_.size());
+        }
+        unconfirmed_.clear();
+        cursor_ = 0;
+        evidence_.clear();
+        last_notice_ms_ = 0;
+        awaiting_puback_ = std::make_shared<std::atomic<std::size_t>>(0);
+      }
+      if (!unconfirmed_.empty() && now - unconfirmed_.begin()->second >= config_.resend_timeout_ms) {
+        spdlog::info("uplink: {} events unconfirmed for {} ms: sending them again",
+                     unconfirmed_.size(), config_.resend_timeout_ms);
+        resent_total_ += unconfirmed_.size();
+        m_->resent.inc(unconfirmed_.size());
+        unconfirmed_.clear();
+        cursor_ = 0;
+      }
+      fill_window(now);
+      if (now - last_debug_ms_ >= 1000) {
+        last_debug_ms_ = now;
+        spdlog::debug("uplink: {} unconfirmed, {} awaiting PUBACK, cursor {}", unconfirmed_.size(),
+                      awaiting_puback_->load(), cursor_);
+      }
+      send_notices(now);
+      send_evidence(now);
+      send_telemetry(now);
+    } catch (const std::exception& e) {
+      // Environment failures (disk, database): log, keep the loop alive, try again later.
+      spdlog::error("uplink: {}", e.what());
+      {
+        std::lock_guard lock(mu_);
+        last_error_ = e.what();
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    unconfirmed_count_ = unconfirmed_.size();
+    awaiting_count_ = awaiting_puback_->load();
+    m_->unconfirmed.set(static_cast<double>(unconfirmed_.size()));
+  }
+}
+
+void Uplink::handle_acks(const std::vector<protocol::Ack>& acks) {
+  for (const auto& ack : acks) {
+    AckOutcome out = outbox_.apply(ack);
+    for (auto seq : out.settled_seqs) unconfirmed_.erase(seq);
+    const std::int64_t now = clock_.steady_ms();
+    for (const auto& ev : ack.evidence) {
+      auto it = evidence_.find(ev.hash);
+      if (it == evidence_.end()) continue;
+      if (ev.complete || ev.refused) {
+        evidence_.erase(it);
+      } else if (ev.received > it->second.acked) {
+        it->second.acked = ev.received;
+        it->second.last_progress_ms = now;
+      }
+    }
+  }
+}
+
+void Uplink::fill_window(std::int64_t now) {
+  auto awaiting = awaiting_puback_;
+  const auto max_inflight = static_cast<std::size_t>(mqtt_options_.max_inflight);
+  const std::string topic = topics_.device(device_id_, protocol::TopicKind::kEvents);
+  while (unconfirmed_.size() < config_.unconfirmed_window && *awaiting < max_inflight) {
+    std::size_t room = std::min<std::size_t>(
+        {config_.unconfirmed_window - unconfirmed_.size(), max_inflight - *awaiting, 512});
+    auto batch = outbox_.pending_after(cursor_, room);
+    if (batch.empty()) return;
+    for (const auto& r : batch) {
+      ++*awaiting;
+      bool ok = session_->publish(topic, r.payload, 1, false,
+                                  [this, awaiting, seq = r.seq](const mqtt::PublishResult& res) {
+                                    --*awaiting;
+                                    wake();  // a slot of the in-flight window is free
+                                    if (!res.ok) {
+                                      ++refused_total_;
+                                      m_->refused.inc();
+                                      spdlog::error("uplink: the broker refused event seq {}: {}",
+                                                    seq, res.error);
+                                      std::lock_guard lock(mu_);
+                                      last_error_ = "publish refused: " + res.error;
+                                    }
+                                  });
+      if (!ok) {  // disconnected meanwhile
+        --*awaiting;
+        return;
+      }
+      unconfirmed_[r.seq] = now;
+      cursor_ = r.seq;
+      ++published_total_;
+      m_->published.inc();
+    }
+  }
+}
+
+void Uplink::send_notices(std::int64_t now) {
+  if (last_notice_ms_ != 0 && now - last_notice_ms_ < config_.resend_timeout_ms) return;
+  auto notices = outbox_.pending_notices();
+  if (notices.empty()) return;
+  last_notice_ms_ = now;
+  const std::string topic = topics_.device(device_id_, protocol::TopicKind::kNotice);
+  for (const auto& [id, payload] : notices) session_->publish(topic, payload, 1, false);
+}
+
+void Uplink::send_evidence(std::int64_t now) {
+  if (evidence_.empty()) {
+    for (auto& item : outbox_.pending_evidence(2)) {
+      EvidenceSend s;
+      s.hash = item.hash;
+      s.event_id = item.event_id;
+      s.media_type = item.media_type;
+      s.path = item.path.string();
+      s.size = item.size;
+      s.acked = s.next_offset = item.acked;
+      s.last_progress_ms = now;
+      evidence_.emplace(s.hash, std::move(s));
+    }
+  }
+  if (evidence_.empty()) return;
+  // Token bucket for the evidence byte rate (at most one second of burst).
+  if (config_.evidence_rate_bytes_per_s > 0) {
+    const double rate = static_cast<double>(config_.evidence_rate_bytes_per_s);
+    if (evidence_tokens_ms_ == 0) evidence_tokens_ms_ = now;
+    evidence_tokens_ = std::min(rate, evidence_tokens_ + rate * static_cast<double>(now - evidence_tokens_ms_) / 1000.0);
+    evidence_tokens_ms_ = now;
+  }
+  const std::string topic = topics_.device(device_id_, protocol::TopicKind::kEvidence);
+  const std::uint64_t window = config_.evidence_chunk_bytes * config_.evidence_inflight_chunks;
+  for (auto it = evidence_.begin(); it != evidence_.end();) {
+    EvidenceSend& s = it->second;
+    if (now - s.last_progress_ms >= config_.resend_timeout_ms) {
+      s.next_offset = s.acked;  // resume from what the aggregator holds
+      s.last_progress_ms = now;
+    }
+    std::ifstream in(s.path, std::ios::binary);
+    if (!in) {  // evicted meanwhile
+      it = evidence_.erase(it);
+      continue;
+    }
+    std::string buf;
+    while (s.next_offset < s.size && s.next_offset - s.acked < window) {
+      const auto n = static_cast<std::size_t>(
+          std::min<std::uint64_t>(config_.evidence_chunk_bytes, s.size - s.next_offset));
+      if (config_.evidence_rate_bytes_per_s > 0) {
+        if (evidence_tokens_ < static_cast<double>(n)) return;
+        evidence_tokens_ -= static_cast<double>(n);
+      }
+      buf.resize(n);
+      in.seekg(static_cast<std::streamoff>(s.next_offset));
+      in.read(buf.data(), static_cast<std::streamsize>(n));
+      if (static_cast<std::size_t>(in.gcount()) != n) break;
+      protocol::EvidenceChunkHeader h{s.hash, s.event_id, s.media_type, s.size, s.next_offset};
+      if (!session_->publish(topic, protocol::encode_evidence_chunk(h, buf), 1, false)) return;
+      s.next_offset += n;
+      evidence_bytes_sent_ += n;
+      m_->evidence_bytes.inc(n);
+    }
+    ++it;
+  }
+}
+
+void Uplink::send_telemetry(std::int64_t now) {
+  if (!telemetry_ || (last_telemetry_ms_ != 0 && now - last_telemetry_ms_ < config_.telemetry_interval_ms)) {
+    return;
+  }
+  last_telemetry_ms_ = now;
+  session_->publish(topics_.device(device_id_, protocol::TopicKind::kTelemetry), telemetry_(), 0,
+                    false);
+}
+
+UplinkStatus Uplink::status() const {
+  UplinkStatus s;
+  s.connected = session_->connected();
+  s.unconfirmed = unconfirmed_count_;
+  s.awaiting_puback = awaiting_count_;
+  s.published_total = published_total_;
+  s.resent_total = resent_total_;
+  s.refused_total = refused_total_;
+  s.evidence_bytes_sent = evidence_bytes_sent_;
+  std::lock_guard lock(mu_);
+  s.last_error = last_error_;
+  return s;
+}
+
+}  // namespace gridsight::edge

@@ -1,0 +1,150 @@
+#pragma once
+// The uplink drains the outbox to the broker and applies the aggregator's confirmations.
+// Events are published oldest first within a bounded window of unconfirmed events; a PUBACK
+// only frees a slot of the MQTT in-flight window, the event stays in the outbox until the
+// aggregator's ack. Unconfirmed events are re-sent after a timeout or a reconnect. Evidence
+// follows its confirmed event in chunks, resumable, within a byte rate budget.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/mqtt/options.h"
+#include "protocol/messages.h"
+#include "protocol/topics.h"
+
+namespace gridsight {
+class Clock;
+class Metrics;
+class Counter;
+class Gauge;
+namespace config {
+class Section;
+}
+namespace mqtt {
+class Session;
+}
+}  // namespace gridsight
+
+namespace gridsight::edge {
+
+class Outbox;
+
+struct UplinkConfig {
+  std::size_t unconfirmed_window = 2000;  // published, awaiting the aggregator's ack
+  std::int64_t resend_timeout_ms = 30'000;
+  std::int64_t telemetry_interval_ms = 30'000;
+  std::size_t evidence_chunk_bytes = 64 * 1024;
+  std::uint64_t evidence_rate_bytes_per_s = 0;  // 0: unlimited
+  std::size_t evidence_inflight_chunks = 8;
+  static UplinkConfig read(config::Section& s);
+};
+
+struct UplinkStatus {
+  bool connected = false;
+  std::size_t unconfirmed = 0;
+  std::size_t awaiting_puback = 0;
+  std::uint64_t published_total = 0;
+  std::uint64_t resent_total = 0;
+  std::uint64_t refused_total = 0;  // publishes the broker refused (e.g. not authorized)
+  std::uint64_t evidence_bytes_sent = 0;
+  std::string last_error;
+};
+
+class Uplink {
+ public:
+  // `telemetry` returns the device's telemetry message body (JSON), published periodically.
+  Uplink(std::string device_id, mqtt::Options mqtt, UplinkConfig config, Outbox& outbox,
+         Clock& clock, Metrics& metrics, std::function<std::string()> telemetry,
+         std::string version);
+  ~Uplink();
+  Uplink(const Uplink&) = delete;
+  Uplink& operator=(const Uplink&) = delete;
+
+  void start();
+  // Publishes a clean "offline" state and disconnects.
+  void stop();
+  // New events are in the outbox.
+  void wake();
+
+  UplinkStatus status() const;
+  const protocol::Topics& topics() const { return topics_; }
+
+  // Commands arriving on <root>/v1/<device>/cmd, handed to this callback (issue: commands).
+  void on_command(std::function<void(std::string payload)> handler);
+
+ private:
+  struct Metrics_;
+  void run();
+  void on_connected();
+  void on_message(const std::string& topic, std::string payload);
+  void handle_acks(const std::vector<protocol::Ack>& acks);
+  void fill_window(std::int64_t now);
+  void send_notices(std::int64_t now);
+  void send_evidence(std::int64_t now);
+  void send_telemetry(std::int64_t now);
+  std::string state_message(bool online, const std::string& reason) const;
+
+  std::string device_id_;
+  mqtt::Options mqtt_options_;
+  UplinkConfig config_;
+  Outbox& outbox_;
+  Clock& clock_;
+  std::unique_ptr<Metrics_> m_;
+  std::function<std::string()> telemetry_;
+  std::string version_;
+  std::string session_id_;
+  protocol::Topics topics_;
+  std::unique_ptr<mqtt::Session> session_;
+
+  // Shared with Paho's thread.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<protocol::Ack> acks_;
+  std::uint64_t connect_generation_ = 0;
+  bool woken_ = false;
+  std::function<void(std::string)> command_handler_;
+  // Publishes awaiting PUBACK on the current connection (a new counter per connection).
+  std::shared_ptr<std::atomic<std::size_t>> awaiting_puback_ =
+      std::make_shared<std::atomic<std::size_t>>(0);
+  std::atomic<std::uint64_t> refused_total_{0};
+  std::string last_error_;
+
+  // Owned by the uplink thread.
+  std::map<std::uint64_t, std::int64_t> unconfirmed_;  // seq -> time sent
+  std::uint64_t cursor_ = 0;                           // highest seq published this round
+  std::uint64_t seen_generation_ = 0;
+  std::int64_t last_notice_ms_ = 0;
+  std::int64_t last_telemetry_ms_ = 0;
+  std::int64_t last_debug_ms_ = 0;
+  struct EvidenceSend {
+    std::string hash;
+    std::string event_id;
+    std::string media_type;
+    std::string path;
+    std::uint64_t size = 0;
+    std::uint64_t next_offset = 0;
+    std::uint64_t acked = 0;
+    std::int64_t last_progress_ms = 0;
+  };
+  std::map<std::string, EvidenceSend> evidence_;  // in progress
+  double evidence_tokens_ = 0;
+  std::int64_t evidence_tokens_ms_ = 0;
+  std::atomic<std::uint64_t> published_total_{0};
+  std::atomic<std::uint64_t> resent_total_{0};
+  std::atomic<std::uint64_t> evidence_bytes_sent_{0};
+  std::atomic<std::size_t> unconfirmed_count_{0};
+  std::atomic<std::size_t> awaiting_count_{0};
+
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+}  // namespace gridsight::edge

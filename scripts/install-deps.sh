@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what gridsight needs to build, run and test, from Debian 12 packages. Idempotent:
+# only missing packages are installed, so a second run takes a second.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang-format
+  # both sides
+  libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev openssl libsqlite3-dev sqlite3
+  libboost-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  libsystemd-dev
+  # edge video and analytics
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libturbojpeg0-dev
+  libopencv-dev opencv-doc opencv-data
+  # broker, tests and benchmarks
+  mosquitto mosquitto-clients libgtest-dev libgmock-dev libbenchmark-dev
+  libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: all ${#packages[@]} packages present"
+fi
+# The packaged broker must not hold port 1883 against the demo's own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  systemctl stop mosquitto || true
+fi

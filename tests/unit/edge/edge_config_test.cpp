@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "common/config/section.h"
+#include "edge/config/edge_config.h"
+
+namespace gridsight::edge {
+namespace {
+
+EdgeConfig parse(const std::string& yaml) {
+  auto root = config::load_string(yaml, "edge.yaml");
+  return EdgeConfig::read(root);
+}
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse(yaml);
+  } catch (const config::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(EdgeConfig, EmbeddedDefaultsAreValid) {
+  auto c = EdgeConfig::defaults();
+  EXPECT_EQ(c.mqtt.port, 1883);
+  ASSERT_EQ(c.cameras.size(), 1u);
+  EXPECT_FALSE(c.synthetic.enabled);
+}
+
+TEST(EdgeConfig, ReadsSections) {
+  auto c = parse(R"(
+device_id: edge-07
+mqtt: {host: broker.local, port: 8883, reconnect: {initial: 200ms, max: 1m}}
+outbox: {max_events: 5000, max_bytes: 10MiB}
+uplink: {unconfirmed_window: 100, resend_timeout: 5s}
+cameras:
+  - id: "34020000001320000001"
+    location: {lon: 120.1, lat: 30.2, crs: GCJ02}
+synthetic: {enabled: true, rate: 50}
+)");
+  EXPECT_EQ(c.device_id, "edge-07");
+  EXPECT_EQ(c.mqtt.backoff.initial_ms, 200);
+  EXPECT_EQ(c.mqtt.backoff.max_ms, 60'000);
+  EXPECT_EQ(c.outbox.max_bytes, 10u << 20);
+  EXPECT_EQ(c.uplink.resend_timeout_ms, 5000);
+  EXPECT_EQ(c.cameras[0].location->crs, protocol::Crs::kGcj02);
+  EXPECT_EQ(c.synthetic.camera, "34020000001320000001");
+}
+
+TEST(EdgeConfig, ErrorsNameTheKey) {
+  EXPECT_NE(error_of("device_id: edge/1\n").find("edge.yaml:1:1: device_id:"), std::string::npos);
+  EXPECT_NE(error_of("outbox: {max_evnts: 1}\n").find("outbox.max_evnts: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of("cameras: [{id: a}, {id: a}]\n").find("duplicate camera id"),
+            std::string::npos);
+  EXPECT_NE(error_of("cameras: [{id: a}]\nsynthetic: {enabled: true, camera: b}\n")
+                .find("synthetic.camera: no camera"),
+            std::string::npos);
+  EXPECT_NE(error_of("mqtt: {tls: {enabled: true}}\n").find("TLS needs"), std::string::npos);
+  EXPECT_NE(error_of("cameras: [{id: a, location: {lon: 500, lat: 1}}]\n")
+                .find("cameras[0].location.lon: must be between"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gridsight::edge
