@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: a local mosquitto, the aggregator and one edge daemon.
-# Events appear in the aggregator's log as they are stored. Ctrl-C stops everything.
+# The main job on embedded defaults: a local mosquitto with mutual TLS and per-device ACL,
+# the aggregator and one edge daemon. Events appear in the aggregator's log as they are
+# stored. Ctrl-C stops everything.
 #   scripts/demo.sh [--seconds N]     (default: run until interrupted)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,27 +13,65 @@ scripts/install-deps.sh
 scripts/build.sh release gridsight-edge gridsight-aggregator
 
 work="$root/build/demo"
+pki="$work/pki"
 mkdir -p "$work"
-port=1883
+port=8883
 if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
   echo "demo: port $port is taken; is another broker running?" >&2
   exit 1
 fi
+
+# A demo fleet CA with certificates for the broker, the aggregator and one edge box (made
+# once; see docs/security.md for a real fleet).
+if [[ ! -f $pki/ca.pem ]]; then
+  tools/gridsight-pki --dir "$pki" init
+  tools/gridsight-pki --dir "$pki" broker localhost IP:127.0.0.1
+  tools/gridsight-pki --dir "$pki" aggregator
+  tools/gridsight-pki --dir "$pki" device edge-demo
+fi
+sed -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" config/broker/mosquitto-demo.conf.in >"$work/mosquitto.conf"
+tls() {  # the mqtt section for one identity
+  cat <<YAML
+mqtt:
+  host: localhost
+  port: $port
+  tls:
+    enabled: true
+    ca_file: $pki/ca.pem
+    cert_file: $pki/issued/$1/cert.pem
+    key_file: $pki/issued/$1/key.pem
+YAML
+}
+{ echo "data_dir: $work/aggregator"; tls gridsight-aggregator; } >"$work/aggregator.yaml"
+{
+  echo "device_id: edge-demo"
+  echo "data_dir: $work/edge"
+  tls edge-demo
+  cat <<YAML
+cameras:
+  - id: cam-demo
+    name: Demo walkway
+    location: {lon: 120.15507, lat: 30.27408, crs: WGS84}
+YAML
+} >"$work/edge.yaml"
+
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+cleanup() {  # edge first, broker last, so each says goodbye cleanly
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT INT TERM
 
-mosquitto -c "$root/config/broker/mosquitto-demo.conf" >"$work/mosquitto.log" 2>&1 &
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
 sleep 0.5
-build/release/aggregator/daemon/gridsight-aggregator --data-dir "$work/aggregator" --log-events &
+build/release/aggregator/daemon/gridsight-aggregator --config "$work/aggregator.yaml" --log-events &
 pids+=($!)
-# Until video capture lands the demo edge runs the synthetic source (see docs/edge.md).
-build/release/edge/daemon/gridsight-edge --data-dir "$work/edge" --synthetic --synthetic-rate 1 &
+# Until video capture lands the demo edge runs the synthetic source (see docs/configuration.md).
+build/release/edge/daemon/gridsight-edge --config "$work/edge.yaml" --synthetic --synthetic-rate 1 &
 pids+=($!)
 
-echo "demo: broker, aggregator and edge running (data in build/demo); Ctrl-C to stop"
+echo "demo: broker (mutual TLS on localhost:$port), aggregator and edge running; data in build/demo; Ctrl-C to stop"
 if ((seconds > 0)); then sleep "$seconds"; else wait; fi

@@ -21,6 +21,6 @@ stage build-debug
 ctest --preset debug -j2 --timeout 600
 stage tests-debug
 
-scripts/build.sh release
+scripts/build.sh release gridsight-edge gridsight-aggregator spine_bench_events
 bench/spine/run.sh --smoke
 stage bench-smoke

@@ -64,3 +64,16 @@ TEST(EdgeConfig, ErrorsNameTheKey) {
 
 }  // namespace
 }  // namespace gridsight::edge
+
+namespace gridsight::edge {
+namespace {
+
+TEST(EdgeConfig, ShippedExampleIsValid) {
+  auto c = EdgeConfig::load(std::string(GRIDSIGHT_SOURCE_DIR) + "/config/edge.example.yaml");
+  EXPECT_EQ(c.device_id, "edge-xihu-0007");
+  EXPECT_EQ(c.cameras.size(), 2u);
+  EXPECT_EQ(c.uplink.evidence_rate_bytes_per_s, 2u << 20);
+}
+
+}  // namespace
+}  // namespace gridsight::edge

@@ -1,0 +1,29 @@
+#include <gtest/gtest.h>
+
+#include "aggregator/config/aggregator_config.h"
+#include "common/config/section.h"
+
+namespace gridsight::aggregator {
+namespace {
+
+TEST(AggregatorConfig, DefaultsAndShippedExample) {
+  auto d = AggregatorConfig::defaults();
+  EXPECT_EQ(d.mqtt.client_id, "gridsight-aggregator");
+  auto c = AggregatorConfig::load(std::string(GRIDSIGHT_SOURCE_DIR) + "/config/aggregator.example.yaml");
+  EXPECT_EQ(c.evidence.device_quota_bytes, 8ULL << 30);
+  EXPECT_EQ(c.ingest.batch_max, 2000u);
+}
+
+TEST(AggregatorConfig, UnknownKeyNamesTheLine) {
+  auto root = config::load_string("ingest:\n  batch_maxx: 3\n", "agg.yaml");
+  try {
+    AggregatorConfig::read(root);
+    FAIL();
+  } catch (const config::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("agg.yaml:2:3: ingest.batch_maxx: unknown key"),
+              std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace gridsight::aggregator
