@@ -101,6 +101,12 @@ protocol::EvidenceAck EvidenceReceiver::receive(const std::string& device_id,
   }
   const fs::path partial = partial_dir_ / h.hash.substr(7);
   if (h.offset == row->received && !chunk.data.empty()) {
+    // Bytes appended before a crash that the store never committed are not ours to keep.
+    std::error_code ec;
+    if (fs::exists(partial) && fs::file_size(partial) != row->received) {
+      fs::resize_file(partial, row->received, ec);
+      if (ec) throw std::runtime_error("truncate " + partial.string() + ": " + ec.message());
+    }
     append_durably(partial, chunk.data);
     row->received += chunk.data.size();
     bytes_.inc(chunk.data.size());

@@ -180,10 +180,10 @@ void Session::run() {
     bool ok = false;
     bool session_present = false;
     try {
+      // Paho bounds the attempt by the connect timeout; never start a second attempt while
+      // one is still in progress (Paho C does not survive overlapping connects).
       auto tok = impl_->client_.connect(impl_->connect_options());
-      if (!tok->wait_for(std::chrono::milliseconds(options_.connect_timeout_ms + 1000))) {
-        throw std::runtime_error("connect timed out");
-      }
+      tok->wait();
       session_present = tok->get_connect_response().is_session_present();
       ok = true;
     } catch (const std::exception& e) {

@@ -427,7 +427,9 @@ AckOutcome Outbox::apply(const protocol::Ack& ack) {
       del_notice.bind(1, n.notice_id).run();
       notices_done += static_cast<std::uint64_t>(db_->changes());
     }
-    auto upd_ev = db_->prepare("UPDATE evidence SET acked = MAX(acked, ?) WHERE hash = ?");
+    // The aggregator's word is what counts, also when it went back (it lost bytes, or the
+    // object failed its hash check and starts again from 0).
+    auto upd_ev = db_->prepare("UPDATE evidence SET acked = ? WHERE hash = ?");
     auto sel_ev = db_->prepare("SELECT size FROM evidence WHERE hash = ?");
     auto del_ev = db_->prepare("DELETE FROM evidence WHERE hash = ?");
     for (const auto& ev : ack.evidence) {

@@ -85,7 +85,10 @@ Uplink::Uplink(std::string device_id, mqtt::Options mqtt, UplinkConfig config, O
                                              "gridsight_edge");
 }
 
-Uplink::~Uplink() { stop(); }
+Uplink::~Uplink() {
+  stop();
+  session_.reset();  // no Paho callback may run once the members it uses are gone
+}
 
 std::string Uplink::state_message(bool online, const std::string& reason) const {
   protocol::DeviceState s;
@@ -231,7 +234,10 @@ void Uplink::handle_acks(const std::vector<protocol::Ack>& acks) {
       if (it == evidence_.end()) continue;
       if (ev.complete || ev.refused) {
         evidence_.erase(it);
-      } else if (ev.received > it->second.acked) {
+      } else if (ev.received != it->second.acked) {
+        // Behind what it had confirmed before: the aggregator lost bytes or discarded the
+        // object after a hash mismatch. Resume from where it is.
+        if (ev.received < it->second.acked) it->second.next_offset = ev.received;
         it->second.acked = ev.received;
         it->second.last_progress_ms = now;
       }

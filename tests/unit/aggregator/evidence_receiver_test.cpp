@@ -88,3 +88,21 @@ TEST_F(EvidenceReceiverTest, PerDeviceQuota) {
 
 }  // namespace
 }  // namespace gridsight::aggregator
+
+namespace gridsight::aggregator {
+namespace {
+
+TEST_F(EvidenceReceiverTest, BytesWrittenButNeverCommittedAreDiscarded) {
+  std::string whole = "0123456789";
+  EvidenceReceiver r(dir_ / "evidence", {}, *store_, metrics_);
+  send(r, whole, 0, 4);
+  // A crash between writing a chunk and committing its row leaves extra bytes behind.
+  std::ofstream(dir_ / "evidence" / "partial" / protocol::content_hash(whole).substr(7),
+                std::ios::app | std::ios::binary)
+      << "XYZ";
+  auto ack = send(r, whole, 4, 6);
+  EXPECT_TRUE(ack.complete) << "received " << ack.received;
+}
+
+}  // namespace
+}  // namespace gridsight::aggregator

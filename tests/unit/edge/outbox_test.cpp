@@ -234,3 +234,24 @@ TEST_F(OutboxTest, DatabaseIsDurable) {
 
 }  // namespace
 }  // namespace gridsight::edge
+
+namespace gridsight::edge {
+namespace {
+
+TEST_F(OutboxTest, EvidenceProgressFollowsTheAggregatorAlsoBackwards) {
+  auto box = open();
+  Draft d = draft();
+  d.evidence.push_back({write_file("clip.mp4", std::string(100, 'c')), "video/mp4", "clip"});
+  box->append({std::move(d)});
+  box->apply(ack_all(box->pending_after(0, 10)));
+  auto hash = box->pending_evidence(1).at(0).hash;
+  protocol::Ack a;
+  a.evidence.push_back({hash, 60, false, false, ""});
+  box->apply(a);
+  a.evidence[0].received = 0;  // the aggregator discarded it (hash mismatch): start again
+  box->apply(a);
+  EXPECT_EQ(box->pending_evidence(1).at(0).acked, 0u);
+}
+
+}  // namespace
+}  // namespace gridsight::edge
