@@ -32,6 +32,11 @@ if(GRIDSIGHT_BUILD_EDGE)
   pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
   pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)
 endif()
+# Edge analytics (edge/analytics): OpenCV 4.6, only modules present in the arm64 sysroot.
+# Never highgui/videoio/imgcodecs on the edge (tests and benchmarks may ask for videoio).
+if(GRIDSIGHT_BUILD_EDGE)
+  find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc video)
+endif()
 # The RTSP server the capture tests start (tests/support/rtsp_server.c): host tests only.
 # Debian 12: libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-{base,good,bad}.
 if(GRIDSIGHT_BUILD_EDGE AND GRIDSIGHT_BUILD_TESTS AND NOT CMAKE_CROSSCOMPILING)

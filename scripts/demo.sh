@@ -23,12 +23,13 @@ fi
 
 # A demo fleet CA with certificates for the broker, the aggregator and one edge box (made
 # once; see docs/security.md for a real fleet).
+device=edge-jianwai-01
 if [[ ! -f $pki/ca.pem ]]; then
   tools/gridsight-pki --dir "$pki" init
   tools/gridsight-pki --dir "$pki" broker localhost IP:127.0.0.1
   tools/gridsight-pki --dir "$pki" aggregator
-  tools/gridsight-pki --dir "$pki" device edge-demo
 fi
+[[ -f $pki/issued/$device/cert.pem ]] || tools/gridsight-pki --dir "$pki" device "$device"
 sed -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" config/broker/mosquitto-demo.conf.in >"$work/mosquitto.conf"
 tls() {  # the mqtt section for one identity
   cat <<YAML
@@ -42,16 +43,31 @@ mqtt:
     key_file: $pki/issued/$1/key.pem
 YAML
 }
-{ echo "data_dir: $work/aggregator"; tls gridsight-aggregator; } >"$work/aggregator.yaml"
+# The aggregator files cases in the example district (config/grid).
 {
-  echo "device_id: edge-demo"
+  echo "data_dir: $work/aggregator"
+  tls gridsight-aggregator
+  cat <<YAML
+cases:
+  enabled: true
+  grid_file: $root/config/grid/district-example.geojson
+  cameras_file: $root/config/grid/cameras.yaml
+  classes_file: $root/config/grid/classes.yaml
+  calendar_file: $root/config/grid/calendar-2026.yaml
+  engine_file: $root/config/grid/engine.yaml
+YAML
+} >"$work/aggregator.yaml"
+{
+  echo "device_id: $device"
   echo "data_dir: $work/edge"
-  tls edge-demo
+  tls "$device"
   cat <<YAML
 cameras:
-  - id: cam-demo
-    name: Demo walkway
-    location: {lon: 120.15507, lat: 30.27408, crs: WGS84}
+  - id: "11010500001320000001"
+    name: Jianwai street, market gate
+    location: {lon: 116.4512, lat: 39.9112, crs: GCJ02}
+synthetic:
+  type: fire_lane.blocked   # class 09012, filed and dispatched without review
 YAML
 } >"$work/edge.yaml"
 

@@ -1,8 +1,36 @@
 #include "aggregator/config/aggregator_config.h"
 
+#include <filesystem>
+
 #include "common/config/section.h"
 
 namespace gridsight::aggregator {
+
+CasesConfig CasesConfig::read(config::Section& s) {
+  CasesConfig c;
+  c.enabled = s.boolean("enabled", false);
+  // Relative to the folder of the file the section came from.
+  const std::filesystem::path base = std::filesystem::path(s.file()).parent_path();
+  auto path = [&](const char* key, bool required) {
+    std::string v = s.string(key, "");
+    if (v.empty()) {
+      if (c.enabled && required) s.fail(key, "is required when cases are enabled");
+      return v;
+    }
+    std::filesystem::path p(v);
+    if (p.is_relative() && !s.file().empty() && s.file().front() != '<') p = base / p;
+    if (c.enabled && !std::filesystem::exists(p)) s.fail(key, "no such file: " + p.string());
+    return p.string();
+  };
+  c.grid_file = path("grid_file", true);
+  c.cameras_file = path("cameras_file", true);
+  c.classes_file = path("classes_file", true);
+  c.calendar_file = path("calendar_file", true);
+  c.engine_file = path("engine_file", false);
+  c.tick_interval_ms = s.duration_ms("tick_interval", c.tick_interval_ms, 100, 600'000);
+  s.finish();
+  return c;
+}
 
 AggregatorConfig AggregatorConfig::read(config::Section& root) {
   AggregatorConfig c;
@@ -18,6 +46,8 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   c.evidence.max_hash_failures =
       static_cast<int>(e.integer("max_hash_failures", c.evidence.max_hash_failures, 1, 100));
   e.finish();
+  auto cs = root.section("cases");
+  c.cases = CasesConfig::read(cs);
   root.finish();
   return c;
 }
@@ -28,7 +58,16 @@ AggregatorConfig AggregatorConfig::load(const std::string& path) {
 }
 
 AggregatorConfig AggregatorConfig::defaults() {
-  auto root = config::load_string("{}", "<embedded defaults>");
+  auto root = config::load_string(R"yaml(
+mqtt:
+  host: localhost
+  port: 8883
+  tls:
+    enabled: true
+    ca_file: /etc/gridsight/tls/ca.pem
+    cert_file: /etc/gridsight/tls/cert.pem
+    key_file: /etc/gridsight/tls/key.pem
+)yaml", "<embedded defaults>");
   return read(root);
 }
 

@@ -14,12 +14,26 @@ class Section;
 
 namespace gridsight::aggregator {
 
+// The grid engine: where its data lives (relative paths are taken from the config file's
+// folder). Off unless enabled.
+struct CasesConfig {
+  bool enabled = false;
+  std::string grid_file;      // GeoJSON grid cells (docs/grid-engine.md)
+  std::string cameras_file;   // cameras and the spots their zones watch
+  std::string classes_file;   // event classes, mapping from edge types, owners, time limits
+  std::string calendar_file;  // working calendar
+  std::string engine_file;    // engine settings (reminders, supervision); optional
+  std::int64_t tick_interval_ms = 5'000;
+  static CasesConfig read(config::Section& s);
+};
+
 struct AggregatorConfig {
   std::string data_dir = "gridsight-data/aggregator";
   std::string log_level = "info";
   mqtt::Options mqtt;
   IngestConfig ingest;
   EvidenceConfig evidence;
+  CasesConfig cases;
 
   static AggregatorConfig read(config::Section& root);
   static AggregatorConfig load(const std::string& path);

@@ -6,7 +6,15 @@
 #include <csignal>
 #include <filesystem>
 
+#include "aggregator/cases/case_engine.h"
+#include "aggregator/cases/class_catalog.h"
+#include "aggregator/cases/working_calendar.h"
 #include "aggregator/config/aggregator_config.h"
+#include "aggregator/daemon/case_feed.h"
+#include "aggregator/dispatch/mqtt_case_sink.h"
+#include "aggregator/grid/camera_registry.h"
+#include "aggregator/grid/grid_model.h"
+#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
@@ -87,11 +95,48 @@ int run(int argc, char** argv) {
   };
   session = std::make_unique<mqtt::Session>(cfg.mqtt, std::nullopt, std::move(h), metrics,
                                             "gridsight_aggregator");
+  // The grid engine (optional): stored events become cases.
+  struct CaseParts {
+    grid::GridModel grid;
+    grid::CameraRegistry cameras;
+    cases::ClassCatalog classes;
+    cases::WorkingCalendar calendar;
+    cases::EngineConfig engine_config;
+  };
+  std::unique_ptr<CaseParts> parts;
+  std::unique_ptr<store::SqliteCaseStore> case_store;
+  std::unique_ptr<MqttCaseSink> case_sink;
+  cases::NoRecheckChannel recheck;
+  std::unique_ptr<cases::CaseEngine> engine;
+  std::unique_ptr<CaseFeed> feed;
+  if (cfg.cases.enabled) {
+    auto section = [](const std::string& file) { return config::load_file(file); };
+    auto cams = section(cfg.cases.cameras_file);
+    auto cls = section(cfg.cases.classes_file);
+    auto cal = section(cfg.cases.calendar_file);
+    auto eng = cfg.cases.engine_file.empty() ? config::load_string("{}", "<engine defaults>")
+                                             : section(cfg.cases.engine_file);
+    parts = std::make_unique<CaseParts>(CaseParts{
+        grid::GridModel::load_file(cfg.cases.grid_file, {}), grid::CameraRegistry::read(cams),
+        cases::ClassCatalog::read(cls), cases::WorkingCalendar::read(cal),
+        cases::EngineConfig::read(eng)});
+    case_store = std::make_unique<store::SqliteCaseStore>((data / "cases.db").string());
+    case_sink = std::make_unique<MqttCaseSink>(*session, cfg.mqtt.topic_root);
+    engine = std::make_unique<cases::CaseEngine>(parts->grid, parts->cameras, parts->classes,
+                                                 parts->calendar, *case_store, *case_sink,
+                                                 recheck, clock, parts->engine_config, &metrics);
+    feed = std::make_unique<CaseFeed>((data / "aggregator.db").string(), *engine, clock,
+                                      cfg.cases.tick_interval_ms);
+    spdlog::info("cases: grid of {} cells, {} classes; outputs on {}", parts->grid.size(),
+                 parts->classes.size(), case_sink->topic());
+  }
+
   const auto counts = store.counts();
   spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far", GRIDSIGHT_VERSION,
                counts.events, counts.devices);
   ingest.start();
   session->start();
+  if (feed) feed->start();
 
   // A summary line every 10 s, and the wait for a signal.
   timespec tick{10, 0};
@@ -109,6 +154,7 @@ int run(int argc, char** argv) {
       last_stored = s.stored;
     }
   }
+  if (feed) feed->stop();
   session->stop();
   ingest.stop();
   return 0;

@@ -42,7 +42,12 @@ wait_for() {  # db sql target
 }
 
 echo "spine benchmark: $count events, $(nproc) cores"
-"$agg" --data-dir "$work/agg" --mqtt-port "$port" --log-level warn &
+cat >"$work/agg.yaml" <<CONF
+data_dir: $work/agg
+log_level: warn
+mqtt: {port: $port, allow_insecure: true}
+CONF
+"$agg" --config "$work/agg.yaml" &
 pids+=($!)
 sleep 1
 
@@ -70,7 +75,7 @@ cat >"$work/edge.yaml" <<CONF
 device_id: bench-edge
 data_dir: $work/edge
 log_level: warn
-mqtt: {port: $port}
+mqtt: {port: $port, allow_insecure: true}
 outbox: {max_events: $((count + 1))}
 cameras: [{id: cam-bench}]
 CONF

@@ -27,7 +27,7 @@ struct Options {
   std::string topic_root = "gridsight";
   TlsOptions tls;
   // Plain TCP without a client certificate is refused unless this is set (lab use only).
-  bool allow_insecure = true;
+  bool allow_insecure = false;
   std::int64_t keepalive_s = 30;
   std::int64_t connect_timeout_ms = 10'000;
   // MQTT v5 session expiry: how long the broker keeps our subscriptions and queued

@@ -250,19 +250,27 @@ bool Session::publish(const std::string& topic, const std::string& payload, int 
   return impl_->publish(topic, payload, qos, retained, std::move(done));
 }
 
-void Session::subscribe(const std::vector<std::string>& filters, int qos) {
+std::vector<std::pair<std::string, int>> Session::subscribe(
+    const std::vector<std::string>& filters, int qos) {
   auto topics = ::mqtt::string_collection::create(filters);
   std::vector<int> qoss(filters.size(), qos);
   auto tok = impl_->client_.subscribe(topics, qoss);
   if (!tok->wait_for(std::chrono::milliseconds(options_.connect_timeout_ms))) {
     throw std::runtime_error("subscribe timed out");
   }
+  std::vector<std::pair<std::string, int>> refused;
   const auto response = tok->get_subscribe_response();
-  for (auto rc : response.get_reason_codes()) {
-    if (rc >= 0x80) {
-      throw std::runtime_error("subscription refused with reason code " + std::to_string(rc));
+  const auto& codes = response.get_reason_codes();
+  for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i) {
+    if (codes[i] >= 0x80) {
+      refused.emplace_back(filters[i], static_cast<int>(codes[i]));
+      spdlog::error("mqtt: the broker refused the subscription to {} (reason code {}{}) for "
+                    "client {}",
+                    filters[i], static_cast<int>(codes[i]),
+                    codes[i] == 0x87 ? ", not authorized" : "", options_.client_id);
     }
   }
+  return refused;
 }
 
 }  // namespace gridsight::mqtt

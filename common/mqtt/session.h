@@ -63,8 +63,11 @@ class Session {
   bool publish(const std::string& topic, const std::string& payload, int qos, bool retained,
                std::function<void(const PublishResult&)> done = {});
 
-  // Subscribes and waits for the SUBACK. Throws std::runtime_error on refusal or timeout.
-  void subscribe(const std::vector<std::string>& filters, int qos);
+  // Subscribes and waits for the SUBACK. Returns the filters the broker refused (with their
+  // reason codes, e.g. 135 not authorized), logged as errors. Throws std::runtime_error on a
+  // timeout (the connection is then dropped and made again).
+  std::vector<std::pair<std::string, int>> subscribe(const std::vector<std::string>& filters,
+                                                     int qos);
 
   const Options& options() const { return options_; }
 

@@ -83,6 +83,14 @@ EdgeConfig EdgeConfig::load(const std::string& path) {
 
 EdgeConfig EdgeConfig::defaults() {
   auto root = config::load_string(R"yaml(
+mqtt:
+  host: localhost
+  port: 8883
+  tls:
+    enabled: true
+    ca_file: /etc/gridsight/tls/ca.pem
+    cert_file: /etc/gridsight/tls/cert.pem
+    key_file: /etc/gridsight/tls/key.pem
 cameras:
   - id: cam-demo
     name: Demo walkway

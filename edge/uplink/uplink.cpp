@@ -129,15 +129,35 @@ void Uplink::on_command(std::function<void(std::string)> handler) {
 
 void Uplink::on_connected() {
   // Runs on the session's thread right after each connect.
-  session_->subscribe({topics_.device(device_id_, protocol::TopicKind::kAck),
-                       topics_.device(device_id_, protocol::TopicKind::kCommand)},
-                      1);
-  session_->publish(topics_.device(device_id_, protocol::TopicKind::kState),
-                    state_message(true, ""), 1, true);
+  auto refused = session_->subscribe({topics_.device(device_id_, protocol::TopicKind::kAck),
+                                      topics_.device(device_id_, protocol::TopicKind::kCommand)},
+                                     1);
+  if (!refused.empty()) {
+    // Most likely the certificate was issued to another device id than this box's
+    // configuration says. Keep going: publishes will be refused and reported too, and the
+    // outbox keeps every event until the identity is fixed.
+    spdlog::error("uplink: not authorized for device {}'s topics: does this box's certificate "
+                  "name it? (check device_id and mqtt.tls.cert_file)",
+                  device_id_);
+  }
+  const std::string state_topic = topics_.device(device_id_, protocol::TopicKind::kState);
+  session_->publish(state_topic, state_message(true, ""), 1, true,
+                    [this, state_topic](const mqtt::PublishResult& res) {
+                      if (!res.ok) report_refusal("birth message on " + state_topic, res);
+                    });
   std::lock_guard lock(mu_);
   ++connect_generation_;
-  last_error_.clear();
+  last_error_ = refused.empty() ? "" : "subscription refused by the broker";
   cv_.notify_all();
+}
+
+void Uplink::report_refusal(const std::string& what, const mqtt::PublishResult& res) {
+  ++refused_total_;
+  m_->refused.inc();
+  spdlog::error("uplink: the broker refused the {} ({}){}", what, res.error,
+                res.reason_code == 135 ? ": not authorized for this device id" : "");
+  std::lock_guard lock(mu_);
+  last_error_ = "publish refused: " + res.error;
 }
 
 void Uplink::on_message(const std::string& topic, std::string payload) {
@@ -261,12 +281,7 @@ void Uplink::fill_window(std::int64_t now) {
                                     --*awaiting;
                                     wake();  // a slot of the in-flight window is free
                                     if (!res.ok) {
-                                      ++refused_total_;
-                                      m_->refused.inc();
-                                      spdlog::error("uplink: the broker refused event seq {}: {}",
-                                                    seq, res.error);
-                                      std::lock_guard lock(mu_);
-                                      last_error_ = "publish refused: " + res.error;
+                                      report_refusal("event seq " + std::to_string(seq), res);
                                     }
                                   });
       if (!ok) {  // disconnected meanwhile

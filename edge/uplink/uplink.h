@@ -30,6 +30,7 @@ class Section;
 }
 namespace mqtt {
 class Session;
+struct PublishResult;
 }
 }  // namespace gridsight
 
@@ -91,6 +92,7 @@ class Uplink {
   void send_evidence(std::int64_t now);
   void send_telemetry(std::int64_t now);
   std::string state_message(bool online, const std::string& reason) const;
+  void report_refusal(const std::string& what, const mqtt::PublishResult& res);
 
   std::string device_id_;
   mqtt::Options mqtt_options_;

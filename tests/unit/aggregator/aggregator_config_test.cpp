@@ -15,7 +15,7 @@ TEST(AggregatorConfig, DefaultsAndShippedExample) {
 }
 
 TEST(AggregatorConfig, UnknownKeyNamesTheLine) {
-  auto root = config::load_string("ingest:\n  batch_maxx: 3\n", "agg.yaml");
+  auto root = config::load_string("ingest:\n  batch_maxx: 3\nmqtt: {allow_insecure: true}\n", "agg.yaml");
   try {
     AggregatorConfig::read(root);
     FAIL();

@@ -6,7 +6,10 @@
 namespace gridsight::edge {
 namespace {
 
-EdgeConfig parse(const std::string& yaml) {
+// Plain TCP must be allowed explicitly; tests that are not about it append that line last
+// so the line numbers of everything else stay as written.
+EdgeConfig parse(std::string yaml) {
+  if (yaml.find("mqtt:") == std::string::npos) yaml += "mqtt: {allow_insecure: true}\n";
   auto root = config::load_string(yaml, "edge.yaml");
   return EdgeConfig::read(root);
 }
@@ -22,7 +25,8 @@ std::string error_of(const std::string& yaml) {
 
 TEST(EdgeConfig, EmbeddedDefaultsAreValid) {
   auto c = EdgeConfig::defaults();
-  EXPECT_EQ(c.mqtt.port, 1883);
+  EXPECT_EQ(c.mqtt.port, 8883);
+  EXPECT_TRUE(c.mqtt.tls.enabled);
   ASSERT_EQ(c.cameras.size(), 1u);
   EXPECT_FALSE(c.synthetic.enabled);
 }
@@ -30,7 +34,7 @@ TEST(EdgeConfig, EmbeddedDefaultsAreValid) {
 TEST(EdgeConfig, ReadsSections) {
   auto c = parse(R"(
 device_id: edge-07
-mqtt: {host: broker.local, port: 8883, reconnect: {initial: 200ms, max: 1m}}
+mqtt: {host: broker.local, port: 1883, allow_insecure: true, reconnect: {initial: 200ms, max: 1m}}
 outbox: {max_events: 5000, max_bytes: 10MiB}
 uplink: {unconfirmed_window: 100, resend_timeout: 5s}
 cameras:
@@ -57,6 +61,8 @@ TEST(EdgeConfig, ErrorsNameTheKey) {
                 .find("synthetic.camera: no camera"),
             std::string::npos);
   EXPECT_NE(error_of("mqtt: {tls: {enabled: true}}\n").find("TLS needs"), std::string::npos);
+  EXPECT_NE(error_of("mqtt: {port: 1883}\n").find("mqtt.tls: plain TCP is refused"),
+            std::string::npos);
   EXPECT_NE(error_of("cameras: [{id: a, location: {lon: 500, lat: 1}}]\n")
                 .find("cameras[0].location.lon: must be between"),
             std::string::npos);

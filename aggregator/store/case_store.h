@@ -1,0 +1,72 @@
+#pragma once
+// Where cases live. The engine talks only to this interface (SQLite today, PostgreSQL can
+// follow). Saving a case, its new transitions and reports, and the outputs they caused is
+// one atomic step.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aggregator/cases/case.h"
+#include "aggregator/cases/case_sink.h"
+
+namespace gridsight::store {
+
+// Filters for listing (all optional) with keyset pagination: newest first, `before_id`
+// is the last id of the previous page.
+struct CaseQuery {
+  std::optional<cases::State> state;
+  std::optional<std::string> class_code;
+  std::optional<std::string> cell_prefix;  // the cell and its subtree
+  std::optional<std::string> department;
+  std::optional<cases::Source> source;
+  std::optional<std::string> camera_id;
+  std::optional<std::int64_t> reported_from_ms;  // inclusive
+  std::optional<std::int64_t> reported_to_ms;    // exclusive
+  std::optional<cases::CaseId> before_id;
+  int limit = 50;
+};
+
+struct CasePage {
+  std::vector<cases::Case> cases;               // without history and reports (see get())
+  std::optional<cases::CaseId> next_before_id;  // set when more may follow
+};
+
+// What a save adds: history[history_from..] and reports[reports_from..] are new.
+struct CaseDelta {
+  std::size_t history_from = 0;
+  std::size_t reports_from = 0;
+  bool departments_changed = true;  // false: the store may skip rewriting them
+};
+
+class CaseStore {
+ public:
+  virtual ~CaseStore() = default;
+
+  // Inserts a new case (id 0) and assigns c.id; stores its reports, history and outputs.
+  virtual void create(cases::Case& c, const std::vector<cases::CaseOutput>& outputs) = 0;
+  // Updates an existing case, appending the delta and the outputs.
+  virtual void save(const cases::Case& c, const CaseDelta& delta,
+                    const std::vector<cases::CaseOutput>& outputs) = 0;
+
+  // With history and reports.
+  virtual std::optional<cases::Case> get(cases::CaseId id) = 0;
+  virtual std::optional<cases::CaseId> case_of_event(const std::string& event_id) = 0;
+  // Every case not terminal (closed ones included, they wait for evaluation), with history
+  // and reports; the engine loads them on start.
+  virtual std::vector<cases::Case> active_cases() = 0;
+  virtual CasePage list(const CaseQuery& query) = 0;
+  // Cases reported in [from, to) or filed/closed before `to`, under `cell_prefix`, for
+  // indicators (without history and reports).
+  virtual std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,
+                                                  const std::string& cell_prefix) = 0;
+  virtual std::vector<cases::CaseOutput> outputs_of(cases::CaseId id) = 0;
+
+  // Groups writes into one transaction (the engine batches on_events()).
+  virtual void begin_batch() = 0;
+  virtual void commit_batch() = 0;
+  virtual void rollback_batch() = 0;
+};
+
+}  // namespace gridsight::store

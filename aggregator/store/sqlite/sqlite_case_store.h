@@ -1,0 +1,43 @@
+#pragma once
+// The case store on SQLite (WAL, synchronous=FULL through common/sqlite): cases with
+// indexed columns for filtering, their reports (event ids unique: a redelivered event is
+// recognised), the transition history and every output.
+
+#include <memory>
+#include <string>
+
+#include "aggregator/store/case_store.h"
+
+namespace gridsight::sqlite {
+class Database;
+}
+
+namespace gridsight::store {
+
+class SqliteCaseStore final : public CaseStore {
+ public:
+  explicit SqliteCaseStore(const std::string& path);
+  ~SqliteCaseStore() override;
+
+  void create(cases::Case& c, const std::vector<cases::CaseOutput>& outputs) override;
+  void save(const cases::Case& c, const CaseDelta& delta,
+            const std::vector<cases::CaseOutput>& outputs) override;
+  std::optional<cases::Case> get(cases::CaseId id) override;
+  std::optional<cases::CaseId> case_of_event(const std::string& event_id) override;
+  std::vector<cases::Case> active_cases() override;
+  CasePage list(const CaseQuery& query) override;
+  std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,
+                                          const std::string& cell_prefix) override;
+  std::vector<cases::CaseOutput> outputs_of(cases::CaseId id) override;
+  void begin_batch() override;
+  void commit_batch() override;
+  void rollback_batch() override;
+
+  sqlite::Database& database();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gridsight::store
