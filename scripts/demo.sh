@@ -57,6 +57,13 @@ cases:
   engine_file: $root/config/grid/engine.yaml
 YAML
 } >"$work/aggregator.yaml"
+# The camera: OpenCV's real walkway footage (opencv-doc), as H.264, looping. Its lawn is a
+# restricted zone: people stepping onto it are intrusions (class L0102 in config/grid).
+video="$work/walkway.mp4"
+if [[ ! -s $video ]]; then
+  ffmpeg -loglevel error -y -i /usr/share/doc/opencv-doc/examples/data/vtest.avi \
+    -c:v libx264 -preset veryfast -g 20 -pix_fmt yuv420p -an "$video"
+fi
 {
   echo "device_id: $device"
   echo "data_dir: $work/edge"
@@ -66,8 +73,28 @@ cameras:
   - id: "11010500001320000001"
     name: Jianwai street, market gate
     location: {lon: 116.4512, lat: 39.9112, crs: GCJ02}
-synthetic:
-  type: fire_lane.blocked   # class 09012, filed and dispatched without review
+    url: $video
+    loop: true
+    detection:
+      utc_offset: "+08:00"
+      zones:
+        - id: lawn
+          polygon: [0.00, 0.50, 0.50, 0.66, 0.80, 0.82, 1.00, 0.92, 1.00, 1.00, 0.00, 1.00]
+          location: {lon: 116.4515, lat: 39.9110, crs: GCJ02}
+      lines:
+        - id: lawn_west
+          from: [0.55, 0.70]
+          to: [0.55, 1.00]
+          direction: left_to_right
+      rules:
+        - {id: lawn-intrusion, detector: motion, type: zone.intrusion, zones: [lawn],
+           min_area: 0.004, min_duration: 1s, end_hold: 3s, cooldown: 30s}
+        - {id: lawn-west-crossing, detector: line_crossing, type: line.crossing, lines: [lawn_west]}
+        - {id: tamper, detector: tamper, end_hold: 2s, cooldown: 60s}
+evidence:
+  directory: $work/edge/evidence-work
+  pre_roll: 4s
+  post_roll: 3s
 YAML
 } >"$work/edge.yaml"
 
@@ -85,8 +112,7 @@ pids+=($!)
 sleep 0.5
 build/release/aggregator/daemon/gridsight-aggregator --config "$work/aggregator.yaml" --log-events &
 pids+=($!)
-# Until video capture lands the demo edge runs the synthetic source (see docs/configuration.md).
-build/release/edge/daemon/gridsight-edge --config "$work/edge.yaml" --synthetic --synthetic-rate 1 &
+build/release/edge/daemon/gridsight-edge --config "$work/edge.yaml" &
 pids+=($!)
 
 echo "demo: broker (mutual TLS on localhost:$port), aggregator and edge running; data in build/demo; Ctrl-C to stop"

@@ -1,5 +1,7 @@
 #include "edge/config/edge_config.h"
 
+#include <filesystem>
+
 #include "common/config/section.h"
 #include "protocol/ids.h"
 
@@ -29,7 +31,16 @@ CameraConfig CameraConfig::read(config::Section& s) {
   }
   c.name = s.string("name", c.id);
   c.location = read_location(s, "location");
-  s.finish();
+  if (s.has("detection")) {
+    auto d = s.section("detection");
+    c.detection = analytics::AnalyticsConfig::read(d);
+  }
+  if (s.has("url")) {
+    c.capture = capture::CameraConfig::read(s);  // reads id, url, ... and finishes the section
+  } else {
+    if (c.detection) s.fail("detection", "needs a video source: set url");
+    s.finish();
+  }
   return c;
 }
 
@@ -63,6 +74,23 @@ EdgeConfig EdgeConfig::read(config::Section& root) {
     c.cameras.push_back(CameraConfig::read(cam));
     for (std::size_t i = 0; i + 1 < c.cameras.size(); ++i) {
       if (c.cameras[i].id == c.cameras.back().id) cam.fail("id", "duplicate camera id");
+    }
+  }
+  {
+    auto ev = root.section("evidence");
+    if (!ev.has("directory")) {
+      c.evidence.directory = (std::filesystem::path(c.data_dir) / "evidence-work").string();
+      // Read the rest with a directory in place: a copy of the section with defaults.
+      auto defaults = config::load_string("directory: " + c.evidence.directory, ev.file());
+      if (ev.has("pre_roll") || ev.has("post_roll") || ev.has("ring_max_bytes") ||
+          ev.has("clip") || ev.has("snapshot") || ev.has("jpeg_quality") || ev.has("max_wait") ||
+          ev.has("max_pending")) {
+        ev.fail("directory", "is required when evidence settings are given");
+      }
+      c.evidence = evidence::EvidenceConfig::read(defaults);
+      ev.finish();
+    } else {
+      c.evidence = evidence::EvidenceConfig::read(ev);
     }
   }
   auto syn = root.section("synthetic");

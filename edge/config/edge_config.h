@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "common/mqtt/options.h"
+#include "edge/analytics/config/analytics_config.h"
+#include "edge/capture/config.h"
+#include "edge/evidence/recorder.h"
 #include "edge/outbox/outbox.h"
 #include "edge/uplink/uplink.h"
 #include "protocol/event.h"
@@ -25,6 +28,10 @@ struct CameraConfig {
   std::string id;  // a name or a 20-digit GB/T 28181 device code
   std::string name;
   std::optional<protocol::GeoPoint> location;  // where the camera looks (its default zone)
+  // Video: present when the camera has a `url` (docs/capture.md); its keys sit beside id.
+  std::optional<capture::CameraConfig> capture;
+  // Zones, lines, rules (the `detection:` section, docs/analytics.md).
+  std::optional<analytics::AnalyticsConfig> detection;
   static CameraConfig read(config::Section& s);
 };
 
@@ -49,6 +56,7 @@ struct EdgeConfig {
   UplinkConfig uplink;
   std::vector<CameraConfig> cameras;
   SyntheticConfig synthetic;
+  evidence::EvidenceConfig evidence;  // directory defaults to <data_dir>/evidence-work
 
   static EdgeConfig read(config::Section& root);
   static EdgeConfig load(const std::string& path);

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "edge/config/edge_config.h"
+#include "edge/daemon/video_pipeline.h"
 #include "edge/outbox/outbox.h"
 #include "edge/synthetic/synthetic_source.h"
 #include "edge/uplink/uplink.h"
@@ -25,7 +26,7 @@ namespace gridsight::edge {
 namespace {
 
 std::string telemetry_json(const std::string& device_id, Outbox& outbox, const Uplink* uplink,
-                           Clock& clock, std::int64_t started_ms) {
+                           const VideoPipeline* video, Clock& clock, std::int64_t started_ms) {
   const auto s = outbox.stats();
   nlohmann::json j;
   j["schema"] = "1.0";
@@ -51,6 +52,25 @@ std::string telemetry_json(const std::string& device_id, Outbox& outbox, const U
     j["uplink"] = {{"connected", u.connected},        {"unconfirmed", u.unconfirmed},
                    {"published_total", u.published_total}, {"resent_total", u.resent_total},
                    {"refused_total", u.refused_total},     {"last_error", u.last_error}};
+  }
+  if (video) {
+    nlohmann::json cams = nlohmann::json::array();
+    for (const auto& h : video->health()) {
+      cams.push_back({{"id", h.camera_id},
+                      {"state", capture::to_string(h.state)},
+                      {"input_fps", h.input_fps},
+                      {"decoded_fps", h.decoded_fps},
+                      {"analysed_fps", h.analysed_fps},
+                      {"dropped", h.dropped},
+                      {"decode_errors", h.decode_errors},
+                      {"reconnects", h.reconnects},
+                      {"last_error", h.last_error},
+                      {"codec", h.codec},
+                      {"width", h.width},
+                      {"height", h.height},
+                      {"decoder", h.decoder}});
+    }
+    j["cameras"] = std::move(cams);
   }
   return j.dump();
 }
@@ -125,13 +145,18 @@ int run(int argc, char** argv) {
   spdlog::info("gridsight-edge {} device {}: outbox {} pending events (last seq {})",
                GRIDSIGHT_VERSION, cfg.device_id, st.pending, st.last_seq);
 
+  VideoPipeline video(cfg, outbox, clock);
   std::unique_ptr<Uplink> uplink;
   uplink = std::make_unique<Uplink>(
       cfg.device_id, cfg.mqtt, cfg.uplink, outbox, clock, metrics,
-      [&]() { return telemetry_json(cfg.device_id, outbox, uplink.get(), clock, started_ms); },
+      [&]() {
+        return telemetry_json(cfg.device_id, outbox, uplink.get(), &video, clock, started_ms);
+      },
       GRIDSIGHT_VERSION);
   outbox.on_append([u = uplink.get()] { u->wake(); });
   uplink->start();
+
+  if (std::size_t n = video.start()) spdlog::info("video: {} camera(s) started", n);
 
   std::unique_ptr<SyntheticSource> source;
   if (cfg.synthetic.enabled) {
@@ -144,6 +169,7 @@ int run(int argc, char** argv) {
   sigwait(&signals, &sig);
   spdlog::info("gridsight-edge: signal {} received, shutting down", sig);
   if (source) source->stop();
+  video.stop();  // commits what it has before the uplink says goodbye
   uplink->stop();
   const auto end = outbox.stats();
   spdlog::info("gridsight-edge: stopped with {} events pending in the outbox", end.pending);

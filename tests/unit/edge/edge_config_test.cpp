@@ -14,7 +14,7 @@ EdgeConfig parse(std::string yaml) {
   return EdgeConfig::read(root);
 }
 
-std::string error_of(const std::string& yaml) {
+std::string error_of(std::string yaml) {
   try {
     parse(yaml);
   } catch (const config::Error& e) {
@@ -79,6 +79,38 @@ TEST(EdgeConfig, ShippedExampleIsValid) {
   EXPECT_EQ(c.device_id, "edge-xihu-0007");
   EXPECT_EQ(c.cameras.size(), 2u);
   EXPECT_EQ(c.uplink.evidence_rate_bytes_per_s, 2u << 20);
+}
+
+}  // namespace
+}  // namespace gridsight::edge
+
+namespace gridsight::edge {
+namespace {
+
+TEST(EdgeConfig, VideoCameraWithDetection) {
+  auto c = parse(R"(
+cameras:
+  - id: cam-v
+    url: /srv/video/walkway.mp4
+    loop: true
+    detection:
+      zones: [{id: lawn, polygon: [0, 0.5, 1, 0.5, 1, 1, 0, 1]}]
+      rules: [{id: r1, detector: motion, type: zone.intrusion, zones: [lawn]}]
+  - id: cam-plain
+)");
+  ASSERT_TRUE(c.cameras[0].capture.has_value());
+  EXPECT_EQ(c.cameras[0].capture->url, "/srv/video/walkway.mp4");
+  EXPECT_TRUE(c.cameras[0].capture->loop);
+  ASSERT_TRUE(c.cameras[0].detection.has_value());
+  EXPECT_EQ(c.cameras[0].detection->rules.size(), 1u);
+  EXPECT_FALSE(c.cameras[1].capture.has_value());
+  EXPECT_EQ(c.evidence.directory, "gridsight-data/edge/evidence-work");
+  EXPECT_NE(error_of("cameras: [{id: a, detection: {}}]\n").find("needs a video source"),
+            std::string::npos);
+  EXPECT_NE(error_of("cameras: [{id: a, url: x.mp4, detection: {rules: [{id: r, detector: nope}]}}]\n")
+                .find("detector"),
+            std::string::npos);
+  EXPECT_NE(error_of("evidence: {pre_roll: 2s}\n").find("evidence.directory"), std::string::npos);
 }
 
 }  // namespace

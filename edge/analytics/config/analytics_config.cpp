@@ -1,0 +1,343 @@
+#include "edge/analytics/config/analytics_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/config/section.h"
+
+namespace gridsight::analytics {
+namespace {
+
+// Same keys as edge::read_location (edge/config): kept here so the edge config can include
+// the analytics config without a dependency cycle.
+std::optional<protocol::GeoPoint> read_location(config::Section& parent, const char* key) {
+  auto s = parent.section(key);
+  if (!parent.has(key)) return std::nullopt;
+  protocol::GeoPoint p;
+  p.lon = s.number("lon", 0, -180, 180);
+  p.lat = s.number("lat", 0, -90, 90);
+  if (!s.has("lon") || !s.has("lat")) s.fail("", "needs lon and lat");
+  std::string crs = s.choice("crs", "WGS84", {"WGS84", "GCJ02", "CGCS2000"});
+  p.crs = *protocol::crs_from_string(crs);
+  s.finish();
+  return p;
+}
+
+Point read_point(config::Section& s, const char* key) {
+  auto v = s.numbers(key);
+  if (v.size() != 2) s.fail(key, "must be [x, y] in normalised frame coordinates (0..1)");
+  if (v[0] < 0 || v[0] > 1 || v[1] < 0 || v[1] > 1) s.fail(key, "x and y must be within 0..1");
+  return {v[0], v[1]};
+}
+
+// A polygon as a flat list [x1, y1, x2, y2, ...] in normalised coordinates.
+std::vector<Point> read_polygon(config::Section& s, const char* key) {
+  if (!s.has(key)) s.fail(key, "is required: [x1, y1, x2, y2, x3, y3, ...]");
+  auto v = s.numbers(key);
+  if (v.size() < 6 || v.size() % 2 != 0) {
+    s.fail(key, "must be a flat list of at least 3 points: [x1, y1, x2, y2, x3, y3, ...]");
+  }
+  std::vector<Point> out;
+  for (std::size_t i = 0; i < v.size(); i += 2) {
+    if (v[i] < 0 || v[i] > 1 || v[i + 1] < 0 || v[i + 1] > 1) {
+      s.fail(key, "coordinates must be within 0..1 (normalised to the frame)");
+    }
+    out.push_back({v[i], v[i + 1]});
+  }
+  double area2 = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Point& a = out[i];
+    const Point& b = out[(i + 1) % out.size()];
+    area2 += a.x * b.y - b.x * a.y;
+  }
+  if (std::abs(area2) < 1e-6) s.fail(key, "the polygon has no area");
+  return out;
+}
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+std::string read_id(config::Section& s) {
+  std::string id = s.required_string("id");
+  if (!valid_id(id)) s.fail("id", "must be 1-64 of [A-Za-z0-9._-]");
+  return id;
+}
+
+bool valid_type(const std::string& t) {
+  if (t.empty() || t.size() > 64) return false;
+  return std::all_of(t.begin(), t.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
+  });
+}
+
+int parse_clock(config::Section& s, const char* key, const std::string& v) {
+  // "HH:MM", 00:00 .. 24:00
+  if (v.size() == 5 && v[2] == ':' && std::isdigit(static_cast<unsigned char>(v[0])) &&
+      std::isdigit(static_cast<unsigned char>(v[1])) &&
+      std::isdigit(static_cast<unsigned char>(v[3])) &&
+      std::isdigit(static_cast<unsigned char>(v[4]))) {
+    int h = (v[0] - '0') * 10 + (v[1] - '0');
+    int m = (v[3] - '0') * 10 + (v[4] - '0');
+    if (m < 60 && (h < 24 || (h == 24 && m == 0))) return h * 60 + m;
+  }
+  s.fail(key, "must be a local time HH:MM (00:00 to 24:00), got \"" + v + "\"");
+}
+
+int parse_offset(config::Section& s, const std::string& v) {
+  // "+08:00", "-05:30", "Z"
+  if (v == "Z" || v == "UTC") return 0;
+  if (v.size() == 6 && (v[0] == '+' || v[0] == '-') && v[3] == ':') {
+    std::string hhmm = v.substr(1);
+    int m = parse_clock(s, "utc_offset", hhmm);
+    if (m <= 14 * 60) return v[0] == '-' ? -m : m;
+  }
+  s.fail("utc_offset", "must be like +08:00, -05:30 or Z, got \"" + v + "\"");
+}
+
+template <class T>
+void check_unique(config::Section& item, const std::vector<T>& items, const char* what) {
+  for (std::size_t i = 0; i + 1 < items.size(); ++i) {
+    if (items[i].id == items.back().id) item.fail("id", std::string("duplicate ") + what + " id");
+  }
+}
+
+}  // namespace
+
+const char* to_string(DetectorKind kind) {
+  switch (kind) {
+    case DetectorKind::kMotion:
+      return "motion";
+    case DetectorKind::kLineCrossing:
+      return "line_crossing";
+    case DetectorKind::kTamper:
+      return "tamper";
+  }
+  return "?";
+}
+
+const char* to_string(TamperSubtype subtype) {
+  switch (subtype) {
+    case TamperSubtype::kCovered:
+      return "covered";
+    case TamperSubtype::kDefocused:
+      return "defocused";
+    case TamperSubtype::kTurned:
+      return "turned";
+    case TamperSubtype::kSignalLost:
+      return "signal_lost";
+    case TamperSubtype::kOffPreset:
+      return "off_preset";
+  }
+  return "?";
+}
+
+bool Schedule::active(std::int64_t utc_ms, int utc_offset_min) const {
+  std::int64_t local_min = utc_ms / 60'000 + utc_offset_min;
+  std::int64_t day = local_min >= 0 ? local_min / 1440 : (local_min - 1439) / 1440;
+  int minute = static_cast<int>(local_min - day * 1440);
+  // 1970-01-01 was a Thursday: weekday index (Monday = 0) of day 0 is 3.
+  auto weekday = [](std::int64_t d) { return static_cast<int>(((d % 7) + 7 + 3) % 7); };
+  for (const auto& w : windows) {
+    if (w.from_min <= w.to_min) {
+      if ((w.days >> weekday(day) & 1) && minute >= w.from_min && minute < w.to_min) return true;
+    } else {  // past midnight: from..24:00 today, or 00:00..to on the day after a window day
+      if ((w.days >> weekday(day) & 1) && minute >= w.from_min) return true;
+      if ((w.days >> weekday(day - 1) & 1) && minute < w.to_min) return true;
+    }
+  }
+  return false;
+}
+
+MotionSettings MotionSettings::read(config::Section& s) {
+  MotionSettings m;
+  m.work_width = static_cast<int>(s.integer("work_width", m.work_width, 80, 1920));
+  m.learn_ms = s.duration_ms("learning_time", m.learn_ms, 0, 600'000);
+  m.background_ms = s.duration_ms("background_time", m.background_ms, 500, 3'600'000);
+  m.absorb_ms = s.duration_ms("absorb_time", m.absorb_ms, 1'000, 86'400'000);
+  m.threshold = s.number("threshold", m.threshold, 1, 255);
+  m.noise_factor = s.number("noise_factor", m.noise_factor, 0, 20);
+  m.global_change = s.number("global_change", m.global_change, 0.05, 1);
+  m.min_blob = s.number("min_blob", m.min_blob, 0, 0.5);
+  m.shadow_uniformity = s.number("shadow_uniformity", m.shadow_uniformity, 0, 1);
+  s.finish();
+  return m;
+}
+
+TamperSettings TamperSettings::read(config::Section& s) {
+  TamperSettings t;
+  t.learn_ms = s.duration_ms("learning_time", t.learn_ms, 500, 600'000);
+  t.reference_ms = s.duration_ms("reference_time", t.reference_ms, 1'000, 86'400'000);
+  t.relearn_ms = s.duration_ms("relearn_after", t.relearn_ms, 10'000, 86'400'000);
+  t.covered_contrast = s.number("covered_contrast", t.covered_contrast, 0.01, 0.9);
+  t.defocus_ratio = s.number("defocus_ratio", t.defocus_ratio, 0.05, 0.95);
+  t.turned_similarity = s.number("turned_similarity", t.turned_similarity, 0.05, 0.95);
+  t.blank_std = s.number("blank_std", t.blank_std, 0, 20);
+  t.signal_gap_ms = s.duration_ms("signal_gap", t.signal_gap_ms, 200, 3'600'000);
+  s.finish();
+  return t;
+}
+
+Rule Rule::read(config::Section& s) {
+  Rule r;
+  r.id = read_id(s);
+  std::string det = s.choice("detector", "", {"motion", "line_crossing", "tamper"});
+  if (det == "motion") {
+    r.detector = DetectorKind::kMotion;
+    r.type = "zone.intrusion";
+    r.min_duration_ms = 1'000;
+  } else if (det == "line_crossing") {
+    r.detector = DetectorKind::kLineCrossing;
+    r.type = "line.crossing";
+    r.cooldown_ms = 0;
+  } else {
+    r.detector = DetectorKind::kTamper;
+    r.type = "camera.tamper";
+    r.cooldown_ms = 300'000;
+  }
+  r.type = s.string("type", r.type);
+  if (!valid_type(r.type)) s.fail("type", "must be 1-64 of [a-z0-9._]");
+  r.schedule = s.string("schedule", "");
+  r.min_duration_ms = s.duration_ms("min_duration", r.min_duration_ms, 0, 86'400'000);
+  r.end_hold_ms = s.duration_ms("end_hold", r.end_hold_ms, 0, 3'600'000);
+  r.cooldown_ms = s.duration_ms("cooldown", r.cooldown_ms, 0, 86'400'000);
+  r.update_interval_ms = s.duration_ms("update_interval", 0, 0, 86'400'000);
+  r.min_confidence = s.number("min_confidence", 0, 0, 1);
+  if (r.detector == DetectorKind::kMotion) {
+    r.zones = s.strings("zones");
+    r.min_area = s.number("min_area", r.min_area, 0.0001, 1);
+  } else if (r.detector == DetectorKind::kLineCrossing) {
+    r.lines = s.strings("lines");
+  } else {
+    const std::array<std::int64_t, kTamperSubtypes> defaults = {10'000, 30'000, 10'000, 10'000,
+                                                                20'000};
+    for (std::size_t i = 0; i < kTamperSubtypes; ++i) {
+      const char* key = to_string(static_cast<TamperSubtype>(i));
+      auto sub = s.section(key);
+      r.subtypes[i].enabled = sub.boolean("enabled", true);
+      r.subtypes[i].min_duration_ms = sub.duration_ms("min_duration", defaults[i], 0, 86'400'000);
+      sub.finish();
+    }
+  }
+  s.finish();
+  return r;
+}
+
+AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
+  AnalyticsConfig c;
+  c.enabled = s.boolean("enabled", true);
+  c.ptz = s.boolean("ptz", false);
+  c.utc_offset_min = parse_offset(s, s.string("utc_offset", "Z"));
+  for (auto& z : s.list("zones")) {
+    Zone zone;
+    zone.id = read_id(z);
+    zone.polygon = read_polygon(z, "polygon");
+    zone.location = read_location(z, "location");
+    z.finish();
+    c.zones.push_back(std::move(zone));
+    check_unique(z, c.zones, "zone");
+  }
+  for (auto& l : s.list("lines")) {
+    Line line;
+    line.id = read_id(l);
+    line.from = read_point(l, "from");
+    line.to = read_point(l, "to");
+    if (line.from == line.to) l.fail("to", "the line has no length");
+    std::string d = l.choice("direction", "any", {"any", "left_to_right", "right_to_left"});
+    line.direction = d == "any"             ? Direction::kAny
+                     : d == "left_to_right" ? Direction::kLeftToRight
+                                            : Direction::kRightToLeft;
+    line.location = read_location(l, "location");
+    l.finish();
+    c.lines.push_back(std::move(line));
+    check_unique(l, c.lines, "line");
+  }
+  for (auto& m : s.list("masks")) {
+    Mask mask;
+    mask.id = read_id(m);
+    mask.polygon = read_polygon(m, "polygon");
+    m.finish();
+    c.masks.push_back(std::move(mask));
+    check_unique(m, c.masks, "mask");
+  }
+  for (auto& sc : s.list("schedules")) {
+    Schedule sched;
+    sched.id = read_id(sc);
+    for (auto& w : sc.list("windows")) {
+      TimeWindow tw;
+      if (w.has("days")) {
+        tw.days = 0;
+        static const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+        for (const auto& d : w.strings("days")) {
+          auto it = std::find_if(std::begin(kDays), std::end(kDays),
+                                 [&](const char* k) { return d == k; });
+          if (it == std::end(kDays)) w.fail("days", "days are mon, tue, wed, thu, fri, sat, sun");
+          tw.days |= static_cast<std::uint8_t>(1u << (it - std::begin(kDays)));
+        }
+      } else {
+        w.strings("days");
+      }
+      tw.from_min = parse_clock(w, "from", w.string("from", "00:00"));
+      tw.to_min = parse_clock(w, "to", w.string("to", "24:00"));
+      if (tw.from_min == tw.to_min) w.fail("to", "the window is empty");
+      w.finish();
+      sched.windows.push_back(tw);
+    }
+    if (sched.windows.empty()) sc.fail("windows", "a schedule needs at least one window");
+    sc.finish();
+    c.schedules.push_back(std::move(sched));
+    check_unique(sc, c.schedules, "schedule");
+  }
+  auto ms = s.section("motion");
+  c.motion = MotionSettings::read(ms);
+  auto ts = s.section("tamper");
+  c.tamper = TamperSettings::read(ts);
+  for (auto& r : s.list("rules")) {
+    c.rules.push_back(Rule::read(r));
+    check_unique(r, c.rules, "rule");
+    const Rule& rule = c.rules.back();
+    for (const auto& z : rule.zones) {
+      if (!c.zone(z)) r.fail("zones", "no zone \"" + z + "\" is configured");
+    }
+    for (const auto& l : rule.lines) {
+      if (!c.line(l)) r.fail("lines", "no line \"" + l + "\" is configured");
+    }
+    if (rule.detector == DetectorKind::kLineCrossing && c.lines.empty()) {
+      r.fail("detector", "a line_crossing rule needs configured lines");
+    }
+    if (!rule.schedule.empty() && !c.schedule(rule.schedule)) {
+      r.fail("schedule", "no schedule \"" + rule.schedule + "\" is configured");
+    }
+    if (rule.detector == DetectorKind::kTamper) {
+      for (std::size_t i = 0; i + 1 < c.rules.size(); ++i) {
+        if (c.rules[i].detector == DetectorKind::kTamper) {
+          r.fail("detector", "only one tamper rule per camera");
+        }
+      }
+    }
+  }
+  s.finish();
+  return c;
+}
+
+const Zone* AnalyticsConfig::zone(const std::string& id) const {
+  for (const auto& z : zones)
+    if (z.id == id) return &z;
+  return nullptr;
+}
+const Line* AnalyticsConfig::line(const std::string& id) const {
+  for (const auto& l : lines)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+const Schedule* AnalyticsConfig::schedule(const std::string& id) const {
+  for (const auto& sc : schedules)
+    if (sc.id == id) return &sc;
+  return nullptr;
+}
+
+}  // namespace gridsight::analytics
