@@ -3,7 +3,15 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <unordered_map>
 
 #include "common/backoff.h"
@@ -15,6 +23,45 @@ namespace {
 // Paho queues every command; this bounds that queue (its default of 100 refuses publishes
 // long before the MQTT in-flight window is full). Callers bound what they publish.
 constexpr int kMaxQueuedCommands = 65535;
+
+// Whether something accepts TCP connections at host:port within timeout_ms. Used before
+// handing a connect to Paho: Paho C 1.3.11 has a use-after-free between its threads when
+// connection attempts fail in quick succession (seen under ASan while a broker was down), so
+// an unreachable broker is detected here and Paho only ever tries a listening port.
+bool tcp_reachable(const std::string& host, int port, std::int64_t timeout_ms, std::string& why) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0) {
+    why = std::string("cannot resolve ") + host + ": " + ::gai_strerror(rc);
+    return false;
+  }
+  bool ok = false;
+  for (addrinfo* a = res; a && !ok; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout_ms)) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        rc = err == 0 ? 0 : -1;
+        if (err) errno = err;
+      } else {
+        errno = ETIMEDOUT;
+        rc = -1;
+      }
+    }
+    if (rc == 0) ok = true;
+    else why = std::string("TCP connect to ") + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  return ok;
+}
 
 // One publish awaiting its PUBACK; owned by Impl::pending_ until Paho reports it.
 struct PublishContext {
@@ -179,7 +226,11 @@ void Session::run() {
     lock.unlock();
     bool ok = false;
     bool session_present = false;
+    std::string why;
     try {
+      if (!tcp_reachable(options_.host, options_.port, options_.connect_timeout_ms, why)) {
+        throw std::runtime_error(why);
+      }
       // Paho bounds the attempt by the connect timeout; never start a second attempt while
       // one is still in progress (Paho C does not survive overlapping connects).
       auto tok = impl_->client_.connect(impl_->connect_options());
