@@ -55,16 +55,23 @@ prepare_sysroot() {
     export GRIDSIGHT_SYSROOT
 }
 
-# ccache (when installed; prepare-sysroot.sh installs it) keeps compiled objects in the
-# gridsight cache, keyed on paths relative to the repository, so a CI run in a fresh clone
-# on a machine that already built the same sources compiles little.
+# ccache keeps compiled objects in the gridsight cache, keyed on paths relative to the
+# repository, so a CI run in a fresh clone on a machine that already built the same sources
+# compiles little. Decided after the sysroot stage, which installs ccache with the other host
+# tools (deciding earlier would configure the first run of a new machine without it, and
+# the second run would then recompile everything for the changed compile commands).
 launcher_args=()
-if command -v ccache > /dev/null && [[ "${GRIDSIGHT_CCACHE:-1}" != 0 ]]; then
-    export CCACHE_DIR="${CCACHE_DIR:-${GRIDSIGHT_CACHE_DIR:-$HOME/.cache/gridsight}/ccache-arm64}"
-    export CCACHE_BASEDIR="$repo"
-    export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
-    launcher_args=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
+use_ccache() {
+    if command -v ccache > /dev/null && [[ "${GRIDSIGHT_CCACHE:-1}" != 0 ]]; then
+        export CCACHE_DIR="${CCACHE_DIR:-${GRIDSIGHT_CACHE_DIR:-$HOME/.cache/gridsight}/ccache-arm64}"
+        export CCACHE_BASEDIR="$repo"
+        export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
+        launcher_args=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    else
+        # Explicitly empty, so a build dir configured with ccache before drops it.
+        launcher_args=(-DCMAKE_C_COMPILER_LAUNCHER= -DCMAKE_CXX_COMPILER_LAUNCHER=)
+    fi
+}
 
 # The arm64 smoke test: the native build's edge smoke test (tests/system, with the shared
 # harness: mosquitto on a free port, native gridsight-aggregator, processes stopped by PID)
@@ -96,6 +103,7 @@ binary_sizes() {
 }
 
 stage sysroot prepare_sysroot
+use_ccache
 stage configure cmake --preset arm64 "${launcher_args[@]}"
 stage build cmake --build --preset arm64
 binary_sizes

@@ -42,7 +42,8 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   auto i = root.section("ingest");
   c.ingest = IngestConfig::read(i);
   auto e = root.section("evidence");
-  c.evidence.device_quota_bytes = e.bytes("device_quota", c.evidence.device_quota_bytes, 0, 1ULL << 44);
+  c.evidence.device_quota_bytes =
+      e.bytes("device_quota", c.evidence.device_quota_bytes, 0, 1ULL << 44);
   c.evidence.max_hash_failures =
       static_cast<int>(e.integer("max_hash_failures", c.evidence.max_hash_failures, 1, 100));
   e.finish();
@@ -58,16 +59,7 @@ AggregatorConfig AggregatorConfig::load(const std::string& path) {
 }
 
 AggregatorConfig AggregatorConfig::defaults() {
-  auto root = config::load_string(R"yaml(
-mqtt:
-  host: localhost
-  port: 8883
-  tls:
-    enabled: true
-    ca_file: /etc/gridsight/tls/ca.pem
-    cert_file: /etc/gridsight/tls/cert.pem
-    key_file: /etc/gridsight/tls/key.pem
-)yaml", "<embedded defaults>");
+  auto root = config::load_string(mqtt::kEmbeddedDefaultsYaml, "<embedded defaults>");
   return read(root);
 }
 

@@ -20,6 +20,19 @@ struct TlsOptions {
   bool verify_hostname = true;
 };
 
+// The `mqtt:` section both daemons run on without a config file: mutual TLS to a broker on
+// this host, with the box's files where the packages install them.
+inline constexpr const char* kEmbeddedDefaultsYaml = R"yaml(
+mqtt:
+  host: localhost
+  port: 8883
+  tls:
+    enabled: true
+    ca_file: /etc/gridsight/tls/ca.pem
+    cert_file: /etc/gridsight/tls/cert.pem
+    key_file: /etc/gridsight/tls/key.pem
+)yaml";
+
 struct Options {
   std::string host = "127.0.0.1";
   int port = 1883;

@@ -2,26 +2,11 @@
 
 #include <filesystem>
 
+#include "common/config/location.h"
 #include "common/config/section.h"
 #include "protocol/ids.h"
 
 namespace gridsight::edge {
-
-std::optional<protocol::GeoPoint> read_location(config::Section& parent, const char* key) {
-  if (!parent.has(key)) {
-    parent.section(key);  // mark as read
-    return std::nullopt;
-  }
-  auto s = parent.section(key);
-  protocol::GeoPoint p;
-  p.lon = s.number("lon", 0, -180, 180);
-  p.lat = s.number("lat", 0, -90, 90);
-  if (!s.has("lon") || !s.has("lat")) s.fail("", "needs lon and lat");
-  std::string crs = s.choice("crs", "WGS84", {"WGS84", "GCJ02", "CGCS2000"});
-  p.crs = *protocol::crs_from_string(crs);
-  s.finish();
-  return p;
-}
 
 CameraConfig CameraConfig::read(config::Section& s) {
   CameraConfig c;
@@ -30,7 +15,7 @@ CameraConfig CameraConfig::read(config::Section& s) {
     s.fail("id", "must be a name of 1-64 [A-Za-z0-9._-] or a 20-digit GB/T 28181 code");
   }
   c.name = s.string("name", c.id);
-  c.location = read_location(s, "location");
+  c.location = config::read_location(s, "location");
   if (s.has("detection")) {
     auto d = s.section("detection");
     c.detection = analytics::AnalyticsConfig::read(d);
@@ -82,8 +67,8 @@ EdgeConfig EdgeConfig::read(config::Section& root) {
       c.evidence.directory = (std::filesystem::path(c.data_dir) / "evidence-work").string();
       // Read the rest with a directory in place: a copy of the section with defaults.
       auto defaults = config::load_string("directory: " + c.evidence.directory, ev.file());
-      if (ev.has("pre_roll") || ev.has("post_roll") || ev.has("ring_max_bytes") ||
-          ev.has("clip") || ev.has("snapshot") || ev.has("jpeg_quality") || ev.has("max_wait") ||
+      if (ev.has("pre_roll") || ev.has("post_roll") || ev.has("ring_max_bytes") || ev.has("clip") ||
+          ev.has("snapshot") || ev.has("jpeg_quality") || ev.has("max_wait") ||
           ev.has("max_pending")) {
         ev.fail("directory", "is required when evidence settings are given");
       }
@@ -110,20 +95,13 @@ EdgeConfig EdgeConfig::load(const std::string& path) {
 }
 
 EdgeConfig EdgeConfig::defaults() {
-  auto root = config::load_string(R"yaml(
-mqtt:
-  host: localhost
-  port: 8883
-  tls:
-    enabled: true
-    ca_file: /etc/gridsight/tls/ca.pem
-    cert_file: /etc/gridsight/tls/cert.pem
-    key_file: /etc/gridsight/tls/key.pem
+  auto root = config::load_string(std::string(mqtt::kEmbeddedDefaultsYaml) + R"yaml(
 cameras:
   - id: cam-demo
     name: Demo walkway
     location: {lon: 120.15507, lat: 30.27408, crs: WGS84}
-)yaml", "<embedded defaults>");
+)yaml",
+                                  "<embedded defaults>");
   return read(root);
 }
 

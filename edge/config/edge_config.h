@@ -21,9 +21,6 @@ class Section;
 
 namespace gridsight::edge {
 
-// A ground location with its coordinate system, as configured.
-std::optional<protocol::GeoPoint> read_location(config::Section& parent, const char* key);
-
 struct CameraConfig {
   std::string id;  // a name or a 20-digit GB/T 28181 device code
   std::string name;
@@ -39,9 +36,9 @@ struct CameraConfig {
 // without video. Off unless explicitly enabled (config or --synthetic).
 struct SyntheticConfig {
   bool enabled = false;
-  std::string camera;        // id of a configured camera; default: the first one
-  double rate_hz = 1.0;      // events per second
-  std::uint64_t count = 0;   // stop after this many (0: never)
+  std::string camera;                // id of a configured camera; default: the first one
+  double rate_hz = 1.0;              // events per second
+  std::uint64_t count = 0;           // stop after this many (0: never)
   std::uint64_t evidence_bytes = 0;  // attach a synthetic snapshot of this size (0: none)
   std::string type = "synthetic.test";
   static SyntheticConfig read(config::Section& s);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/clock.h"
 #include "edge/analytics/camera_analytics.h"
 #include "edge/capture/supervisor.h"
@@ -20,9 +22,14 @@ struct VideoPipeline::Camera {
 VideoPipeline::VideoPipeline(const EdgeConfig& config, Outbox& outbox, Clock& clock)
     : config_(config), outbox_(outbox), clock_(clock) {}
 
-VideoPipeline::~VideoPipeline() { stop(); }
+VideoPipeline::~VideoPipeline() {
+  stop();
+}
 
 std::size_t VideoPipeline::start() {
+  const bool any_video = std::any_of(config_.cameras.begin(), config_.cameras.end(),
+                                     [](const CameraConfig& c) { return c.capture.has_value(); });
+  if (!any_video) return 0;  // no threads, no rings: an events-only box stays small
   recorder_ = std::make_unique<evidence::EvidenceRecorder>(config_.evidence, clock_);
   supervisor_ = std::make_unique<capture::Supervisor>(
       clock_, [](const std::string& id, capture::CameraState s) {
@@ -84,11 +91,10 @@ void VideoPipeline::run_camera(Camera& cam) {
     if (!cam.analytics) continue;
     if (frame) {
       last_frame_ms = clock_.steady_ms();
-      cam.analytics->process(
-          analytics::wrap_frame(frame->data.data(), frame->width, frame->height,
-                                capture::channels(frame->format), frame->stride, frame->time_ms,
-                                frame->seq),
-          out);
+      cam.analytics->process(analytics::wrap_frame(frame->data.data(), frame->width, frame->height,
+                                                   capture::channels(frame->format), frame->stride,
+                                                   frame->time_ms, frame->seq),
+                             out);
     } else if (clock_.steady_ms() - last_frame_ms >= 1000) {
       cam.analytics->no_signal(clock_.now_ms(), out);
     }
@@ -103,7 +109,8 @@ void VideoPipeline::run_camera(Camera& cam) {
   if (cam.analytics) cam.analytics->flush(out);
 }
 
-void VideoPipeline::emit(const Camera& cam, protocol::Event event, std::vector<protocol::Box> boxes) {
+void VideoPipeline::emit(const Camera& cam, protocol::Event event,
+                         std::vector<protocol::Box> boxes) {
   std::lock_guard lock(mu_);
   const std::uint64_t id = recorder_->trigger({cam.config->id, event.start_ms, std::move(boxes)});
   if (id != 0) {

@@ -140,7 +140,8 @@ TEST_F(TlsTest, DeviceCannotReadAnotherDevicesTopics) {
   auto agg = start_aggregator(broker->port());
   auto edge2 = make_edge(broker->port(), "edge-2", client("edge-2"));
   edge2->start({"--synthetic", "--synthetic-rate", "10"});
-  ASSERT_TRUE(wait_until([&] { return agg->stored("edge-2").value_or(0) > 0; }, 60s));
+  ASSERT_TRUE(wait_until([&] { return agg->stored("edge-2").value_or(0) > 0; }, 120s))
+      << edge2->process().log_tail() << agg->process().log_tail();
   // edge-1 listens to edge-2's events and acknowledgements while they flow.
   std::string events = subscribe(broker->port(), client("edge-1"), "gridsight/v1/edge-2/events", 4);
   std::string acks = subscribe(broker->port(), client("edge-1"), "gridsight/v1/edge-2/ack", 4);

@@ -3,25 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/config/location.h"
 #include "common/config/section.h"
 
 namespace gridsight::analytics {
 namespace {
-
-// Same keys as edge::read_location (edge/config): kept here so the edge config can include
-// the analytics config without a dependency cycle.
-std::optional<protocol::GeoPoint> read_location(config::Section& parent, const char* key) {
-  auto s = parent.section(key);
-  if (!parent.has(key)) return std::nullopt;
-  protocol::GeoPoint p;
-  p.lon = s.number("lon", 0, -180, 180);
-  p.lat = s.number("lat", 0, -90, 90);
-  if (!s.has("lon") || !s.has("lat")) s.fail("", "needs lon and lat");
-  std::string crs = s.choice("crs", "WGS84", {"WGS84", "GCJ02", "CGCS2000"});
-  p.crs = *protocol::crs_from_string(crs);
-  s.finish();
-  return p;
-}
 
 Point read_point(config::Section& s, const char* key) {
   auto v = s.numbers(key);
@@ -236,7 +222,7 @@ AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
     Zone zone;
     zone.id = read_id(z);
     zone.polygon = read_polygon(z, "polygon");
-    zone.location = read_location(z, "location");
+    zone.location = config::read_location(z, "location");
     z.finish();
     c.zones.push_back(std::move(zone));
     check_unique(z, c.zones, "zone");
@@ -251,7 +237,7 @@ AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
     line.direction = d == "any"             ? Direction::kAny
                      : d == "left_to_right" ? Direction::kLeftToRight
                                             : Direction::kRightToLeft;
-    line.location = read_location(l, "location");
+    line.location = config::read_location(l, "location");
     l.finish();
     c.lines.push_back(std::move(line));
     check_unique(l, c.lines, "line");
