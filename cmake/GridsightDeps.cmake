@@ -17,6 +17,7 @@ find_package(OpenSSL REQUIRED)
 find_package(PahoMqttCpp REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 find_package(Boost 1.74 REQUIRED)
+# Boost.Asio/Beast are header-only in Debian; common/net compiles them once.
 
 if(GRIDSIGHT_BUILD_TESTS)
   find_package(GTest REQUIRED)
