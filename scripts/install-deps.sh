@@ -14,7 +14,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libturbojpeg0-dev
   libopencv-dev opencv-doc opencv-data
   # broker, tests and benchmarks
-  mosquitto mosquitto-clients libgtest-dev libgmock-dev libbenchmark-dev
+  mosquitto mosquitto-clients curl libgtest-dev libgmock-dev libbenchmark-dev
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )
