@@ -17,7 +17,11 @@ packages=(
   mosquitto mosquitto-clients curl libgtest-dev libgmock-dev libbenchmark-dev
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # browser tests: Debian's Chromium, driven by playwright-core (tests/browser)
+  chromium
 )
+# Node.js runs the browser tests; any recent one will do (Debian's when none is installed).
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,4 +38,11 @@ fi
 # The packaged broker must not hold port 1883 against the demo's own.
 if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
   systemctl stop mosquitto || true
+fi
+
+# playwright-core for the browser tests, exactly as pinned in the lockfile (no browser download).
+browser_dir="$(dirname "$0")/../tests/browser"
+if [[ ! -d "$browser_dir/node_modules/playwright-core" ||
+      "$browser_dir/package-lock.json" -nt "$browser_dir/node_modules/.package-lock.json" ]]; then
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
