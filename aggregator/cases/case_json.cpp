@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/json_writer.h"
+
 namespace gridsight::cases {
 namespace {
 using nlohmann::json;
@@ -14,12 +16,6 @@ E parse_enum(const json& j, std::optional<E> (*from)(std::string_view), const ch
   return *v;
 }
 
-json report_json(const Report& r) {
-  return {{"event_id", r.event_id},   {"source", to_string(r.source)},
-          {"camera_id", r.camera_id}, {"detector", r.detector},
-          {"at_ms", r.at_ms},         {"note", r.note}};
-}
-
 Report report_of(const json& j) {
   Report r;
   r.event_id = j.at("event_id").get<std::string>();
@@ -29,16 +25,6 @@ Report report_of(const json& j) {
   r.at_ms = j.at("at_ms").get<std::int64_t>();
   r.note = j.at("note").get<std::string>();
   return r;
-}
-
-json transition_json(const Transition& t) {
-  return {{"seq", t.seq},
-          {"action", to_string(t.action)},
-          {"from", to_string(t.from)},
-          {"to", to_string(t.to)},
-          {"actor", t.actor},
-          {"at_ms", t.at_ms},
-          {"note", t.note}};
 }
 
 Transition transition_of(const json& j) {
@@ -53,55 +39,89 @@ Transition transition_of(const json& j) {
   return t;
 }
 
+void write_report(JsonWriter& w, const Report& r) {
+  w.begin_object()
+      .field("event_id", r.event_id)
+      .field("source", to_string(r.source))
+      .field("camera_id", r.camera_id)
+      .field("detector", r.detector)
+      .field("at_ms", r.at_ms)
+      .field("note", r.note)
+      .end_object();
+}
+
+void write_transition(JsonWriter& w, const Transition& t) {
+  w.begin_object()
+      .field("seq", t.seq)
+      .field("action", to_string(t.action))
+      .field("from", to_string(t.from))
+      .field("to", to_string(t.to))
+      .field("actor", t.actor)
+      .field("at_ms", t.at_ms)
+      .field("note", t.note)
+      .end_object();
+}
+
 }  // namespace
 
 std::string to_json(const Case& c, bool with_children) {
-  json j = {{"id", c.id},
-            {"state", to_string(c.state)},
-            {"class_code", c.class_code},
-            {"cell_code", c.cell_code},
-            {"spot", c.spot},
-            {"source", to_string(c.source)},
-            {"detector", c.detector},
-            {"camera_id", c.camera_id},
-            {"device_id", c.device_id},
-            {"zone", c.zone},
-            {"reported_ms", c.reported_ms},
-            {"last_report_ms", c.last_report_ms},
-            {"incident_ended_ms", c.incident_ended_ms},
-            {"recheck_at_ms", c.recheck_at_ms},
-            {"filed_ms", c.filed_ms},
-            {"dispatched_ms", c.dispatched_ms},
-            {"limit_minutes", c.limit_minutes},
-            {"due_ms", c.due_ms},
-            {"reminder_ms", c.reminder_ms},
-            {"parked_remaining_ms", c.parked_remaining_ms},
-            {"resolved_ms", c.resolved_ms},
-            {"closed_ms", c.closed_ms},
-            {"evaluated_ms", c.evaluated_ms},
-            {"return_count", c.return_count},
-            {"rework_count", c.rework_count},
-            {"extension_count", c.extension_count},
-            {"reminder_sent", c.reminder_sent},
-            {"supervision_round", c.supervision_round},
-            {"next_supervision_ms", c.next_supervision_ms},
-            {"rejection_label", c.rejection_label}};
-  if (c.lon && c.lat) j["location"] = {{"lon", *c.lon}, {"lat", *c.lat}};
-  if (c.linked_case_id) j["linked_case_id"] = *c.linked_case_id;
-  if (c.satisfaction) j["satisfaction"] = to_string(*c.satisfaction);
-  json deps = json::array();
+  // Written on every save (each merged event): a streaming writer, not a json tree.
+  JsonWriter w(768);
+  w.begin_object()
+      .field("id", c.id)
+      .field("state", to_string(c.state))
+      .field("class_code", c.class_code)
+      .field("cell_code", c.cell_code)
+      .field("spot", c.spot)
+      .field("source", to_string(c.source))
+      .field("detector", c.detector)
+      .field("camera_id", c.camera_id)
+      .field("device_id", c.device_id)
+      .field("zone", c.zone)
+      .field("reported_ms", c.reported_ms)
+      .field("last_report_ms", c.last_report_ms)
+      .field("incident_ended_ms", c.incident_ended_ms)
+      .field("recheck_at_ms", c.recheck_at_ms)
+      .field("filed_ms", c.filed_ms)
+      .field("dispatched_ms", c.dispatched_ms)
+      .field("limit_minutes", c.limit_minutes)
+      .field("due_ms", c.due_ms)
+      .field("reminder_ms", c.reminder_ms)
+      .field("parked_remaining_ms", c.parked_remaining_ms)
+      .field("resolved_ms", c.resolved_ms)
+      .field("closed_ms", c.closed_ms)
+      .field("evaluated_ms", c.evaluated_ms)
+      .field("return_count", c.return_count)
+      .field("rework_count", c.rework_count)
+      .field("extension_count", c.extension_count)
+      .field("reminder_sent", c.reminder_sent)
+      .field("supervision_round", c.supervision_round)
+      .field("next_supervision_ms", c.next_supervision_ms)
+      .field("rejection_label", c.rejection_label);
+  if (c.lon && c.lat) {
+    w.key("location").begin_object().field("lon", *c.lon).field("lat", *c.lat).end_object();
+  }
+  if (c.linked_case_id) w.field("linked_case_id", *c.linked_case_id);
+  if (c.satisfaction) w.field("satisfaction", to_string(*c.satisfaction));
+  w.key("departments").begin_array();
   for (const auto& a : c.departments) {
-    deps.push_back(
-        {{"department", a.department}, {"resolved", a.resolved}, {"resolved_ms", a.resolved_ms}});
+    w.begin_object()
+        .field("department", a.department)
+        .field("resolved", a.resolved)
+        .field("resolved_ms", a.resolved_ms)
+        .end_object();
   }
-  j["departments"] = deps;
+  w.end_array();
   if (with_children) {
-    j["reports"] = json::array();
-    for (const auto& r : c.reports) j["reports"].push_back(report_json(r));
-    j["history"] = json::array();
-    for (const auto& t : c.history) j["history"].push_back(transition_json(t));
+    w.key("reports").begin_array();
+    for (const auto& r : c.reports) write_report(w, r);
+    w.end_array();
+    w.key("history").begin_array();
+    for (const auto& t : c.history) write_transition(w, t);
+    w.end_array();
   }
-  return j.dump();
+  w.end_object();
+  return std::move(w).str();
 }
 
 Case case_from_json(std::string_view text) {
@@ -167,7 +187,9 @@ Case case_from_json(std::string_view text) {
 }
 
 std::string to_json(const Report& r) {
-  return report_json(r).dump();
+  JsonWriter w(256);
+  write_report(w, r);
+  return std::move(w).str();
 }
 
 Report report_from_json(std::string_view text) {
@@ -179,17 +201,28 @@ Report report_from_json(std::string_view text) {
 }
 
 std::string to_json(const CaseOutput& o) {
-  json j = {
-      {"kind", to_string(o.kind)},    {"case_id", o.case_id},       {"at_ms", o.at_ms},
-      {"state", to_string(o.state)},  {"class_code", o.class_code}, {"cell_code", o.cell_code},
-      {"departments", o.departments}, {"due_ms", o.due_ms}};
-  if (o.transition) j["transition"] = transition_json(*o.transition);
-  if (o.kind == OutputKind::kSupervision) {
-    j["round"] = o.round;
-    j["escalation_level"] = o.escalation_level;
-    j["escalation_code"] = o.escalation_code;
+  JsonWriter w(384);
+  w.begin_object()
+      .field("kind", to_string(o.kind))
+      .field("case_id", o.case_id)
+      .field("at_ms", o.at_ms)
+      .field("state", to_string(o.state))
+      .field("class_code", o.class_code)
+      .field("cell_code", o.cell_code);
+  w.key("departments").begin_array();
+  for (const auto& d : o.departments) w.value(d);
+  w.end_array().field("due_ms", o.due_ms);
+  if (o.transition) {
+    w.key("transition");
+    write_transition(w, *o.transition);
   }
-  return j.dump();
+  if (o.kind == OutputKind::kSupervision) {
+    w.field("round", o.round)
+        .field("escalation_level", o.escalation_level)
+        .field("escalation_code", o.escalation_code);
+  }
+  w.end_object();
+  return std::move(w).str();
 }
 
 CaseOutput output_from_json(std::string_view text) {
