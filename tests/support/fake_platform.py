@@ -59,11 +59,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, code, obj):
         data = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client gave up (timeout): what a real platform sees too
+            self.close_connection = True
 
     def _drop(self):
         try:
