@@ -24,8 +24,8 @@ amd=("$packages"/gridsight-edge_*_amd64.deb)
 ((${#amd[@]} == 1)) || fail "want one gridsight-edge_*_amd64.deb in $packages (scripts/package.sh --arch amd64), found ${#amd[@]}"
 arm=${arm[0]}
 amd=${amd[0]}
-(($(ls "$packages"/gridsight-aggregator_*_arm64.deb 2>/dev/null | wc -l) == 0)) ||
-  fail "an arm64 aggregator package: the aggregator is amd64-only"
+agg=("$packages"/gridsight-aggregator_*_arm64.deb)
+((${#agg[@]} == 0)) || fail "an arm64 aggregator package: the aggregator is amd64-only"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
