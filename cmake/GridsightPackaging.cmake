@@ -1,7 +1,8 @@
 # Debian packages (CPack DEB), one per component (docs/installer-guide.md):
 #   gridsight-edge        edge daemon, /etc/gridsight/edge.yaml (conffile), its systemd unit
-#   gridsight-aggregator  aggregator, /etc/gridsight/aggregator.yaml (conffile), its unit, and
-#                         the provisioning tools (gridsight-pki, gridsight-provision)
+#   gridsight-aggregator  aggregator, /etc/gridsight/aggregator.yaml (conffile), its unit, the
+#                         provisioning tools (gridsight-pki, gridsight-provision) and the
+#                         broker's configuration (/usr/share/gridsight/mosquitto.conf)
 # Both create the `gridsight` system user and /var/lib/gridsight/<role> (postinst); purge
 # removes them (postrm). Built by scripts/package.sh into build/packages.
 #
@@ -54,6 +55,9 @@ endif()
 if(TARGET gridsight-aggregator)
   gridsight_package_component(aggregator)
   list(APPEND _gs_components aggregator)
+  # The broker's production configuration (docs/installer-guide.md).
+  install(FILES ${PROJECT_SOURCE_DIR}/config/broker/mosquitto.conf
+    DESTINATION share/gridsight COMPONENT aggregator)
   # Provisioning runs on the operations side, beside the aggregator.
   install(PROGRAMS ${PROJECT_SOURCE_DIR}/tools/gridsight-pki ${PROJECT_SOURCE_DIR}/tools/gridsight-provision
     DESTINATION bin COMPONENT aggregator)

@@ -84,15 +84,14 @@ arm64() {
   local depends
   GRIDSIGHT_SYSROOT="$(cross/prepare-sysroot.sh)"
   export GRIDSIGHT_SYSROOT
-  if [[ ! -f build/arm64/CMakeCache.txt ]]; then
-    local launcher=()
-    if command -v ccache >/dev/null && [[ "${GRIDSIGHT_CCACHE:-1}" != 0 ]]; then
-      export CCACHE_DIR="${CCACHE_DIR:-${GRIDSIGHT_CACHE_DIR:-$HOME/.cache/gridsight}/ccache-arm64}"
-      export CCACHE_BASEDIR="$repo"
-      launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    fi
-    cmake --preset arm64 "${launcher[@]}" >/dev/null
+  # The same compiler cache as scripts/cross-test.sh.
+  local launcher=()
+  if command -v ccache >/dev/null && [[ "${GRIDSIGHT_CCACHE:-1}" != 0 ]]; then
+    export CCACHE_DIR="${CCACHE_DIR:-${GRIDSIGHT_CACHE_DIR:-$HOME/.cache/gridsight}/ccache-arm64}"
+    export CCACHE_BASEDIR="$repo"
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
+  [[ -f build/arm64/CMakeCache.txt ]] || cmake --preset arm64 "${launcher[@]}" >/dev/null
   cmake --build build/arm64 --target gridsight-edge >/dev/null
   depends=$(arm64_depends)
   [[ -n $depends ]] || { log "no Depends found for the arm64 edge"; return 1; }

@@ -100,8 +100,19 @@ gridsight-pki --dir "$pki" aggregator >/dev/null
 install -o root -g gridsight -m 0644 "$pki/ca.pem" /etc/gridsight/tls/aggregator/ca.pem
 install -o root -g gridsight -m 0644 "$pki/issued/gridsight-aggregator/cert.pem" /etc/gridsight/tls/aggregator/cert.pem
 install -o root -g gridsight -m 0640 "$pki/issued/gridsight-aggregator/key.pem" /etc/gridsight/tls/aggregator/key.pem
+# The broker as the guide sets it up: the packaged production configuration, run as the
+# mosquitto user, reading the fleet's files (here under $pki instead of /etc/gridsight/pki; on
+# a free loopback port instead of 8883; persistence in the test's folder).
+chmod 755 "$pki"
+install -d -o mosquitto -m 0700 "$pki/broker"
+install -o mosquitto -m 0600 "$pki/issued/localhost/cert.pem" "$pki/issued/localhost/key.pem" "$pki/broker/"
 port=$(free_port)
-sed -e "s|@PKI@|$pki|g" -e "s|@PORT@|$port|g" "$repo/config/broker/mosquitto-demo.conf.in" >"$work/mosquitto.conf"
+install -d -o mosquitto -m 0700 "$work/mosquitto-data"
+check "broker configuration shipped" test -f /usr/share/gridsight/mosquitto.conf
+sed -e "s|/etc/gridsight/pki|$pki|g" -e "s|^listener 8883\$|listener $port 127.0.0.1|" \
+  -e "s|^persistence_location .*|persistence_location $work/mosquitto-data/|" \
+  /usr/share/gridsight/mosquitto.conf >"$work/mosquitto.conf"
+grep -qx "listener $port 127.0.0.1" "$work/mosquitto.conf" || fail "no 'listener 8883' line to move"
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 broker_pid=$!
 pids+=("$broker_pid")
