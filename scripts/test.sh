@@ -37,5 +37,5 @@ stage arm64
 # rebuilt from scratch), then the packaging tests: the dpkg lifecycle, the arm64 package and
 # the installer guide's steps (docs/installer-guide.md).
 scripts/package.sh --arch all
-ctest --test-dir build/debug -L packaging --output-on-failure --no-tests=error
+GRIDSIGHT_PACKAGING_TESTS=1 ctest --test-dir build/debug -L packaging --output-on-failure --no-tests=error
 stage packages

@@ -3,8 +3,13 @@
 # maintainer scripts as the amd64 one, aarch64 binaries; and its packaged binary runs (under
 # qemu-aarch64 with the arm64 sysroot) and accepts its packaged configuration.
 #
-#   tests/packaging/arm64_package_test.sh PACKAGES_DIR
+#   GRIDSIGHT_PACKAGING_TESTS=1 tests/packaging/arm64_package_test.sh PACKAGES_DIR
 set -euo pipefail
+# It checks packages scripts/package.sh built: run with the other packaging tests.
+if [[ ${GRIDSIGHT_PACKAGING_TESTS:-0} != 1 ]]; then
+  echo "skipped: needs the packages of scripts/package.sh; set GRIDSIGHT_PACKAGING_TESTS=1 to run it"
+  exit 77
+fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 packages="$(realpath "${1:?PACKAGES_DIR}")"

@@ -10,11 +10,17 @@
 #   purge    data, configuration and user gone
 # The system is purged of the package even when a step fails.
 #
-#   tests/packaging/lifecycle_test.sh PACKAGES_DIR
+#   GRIDSIGHT_PACKAGING_TESTS=1 tests/packaging/lifecycle_test.sh PACKAGES_DIR
+#   (runs only with GRIDSIGHT_PACKAGING_TESTS=1: it changes this machine)
 #
 # PACKAGES_DIR holds gridsight-edge_*_amd64.deb (scripts/package.sh); the upgrade package is
 # built from the same release build by scripts/package.sh --version.
 set -euo pipefail
+# It installs and purges packages on this machine: only when asked (scripts/test.sh asks).
+if [[ ${GRIDSIGHT_PACKAGING_TESTS:-0} != 1 ]]; then
+  echo "skipped: installs packages on this machine; set GRIDSIGHT_PACKAGING_TESTS=1 to run it"
+  exit 77
+fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 packages="$(realpath "${1:?PACKAGES_DIR}")"
