@@ -5,7 +5,9 @@
 #   install  apt-get install ./gridsight-edge_*.deb: system user, conffile, data dir, unit
 #   outbox   the installed binary, as the service user, puts events into the outbox
 #   upgrade  a second build with a higher version over a locally modified conffile:
-#            the local conffile is kept, the outbox is intact
+#            the local conffile is kept, the outbox is intact; then a third version whose
+#            default conffile changed too, unattended (--force-confold): the local one is
+#            kept, the new default lands beside it as .dpkg-dist
 #   remove   binary and unit gone; data, configuration and user kept
 #   purge    data, configuration and user gone
 # The system is purged of the package even when a step fails.
@@ -184,6 +186,24 @@ check "no .dpkg-new / .dpkg-dist left beside it" bash -c "! ls /etc/gridsight/ed
 check "outbox intact (same 7 events)" test "$(outbox_digest)" = "$before"
 check "data dir still gridsight:gridsight 0750" test "$(stat -c '%U:%G %a' "$data")" = "gridsight:gridsight 750"
 check "same gridsight user (uid $uid)" test "$(id -u gridsight)" = "$uid"
+
+# ---------------------------------------------------------------------------------------
+step "upgrade where the packaged default changed too (unattended: --force-confold)"
+# The second package with a new default edge.yaml and a higher version, repacked.
+dpkg-deb -R "${deb2[0]}" "$work/v3"
+echo "# a new default in this version" >>"$work/v3/etc/gridsight/edge.yaml"
+v3="$upstream+lifecycle3-1"
+sed -i "s/^Version: .*/Version: $v3/" "$work/v3/DEBIAN/control"
+(cd "$work/v3" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | xargs -0 md5sum >DEBIAN/md5sums)
+dpkg-deb --root-owner-group -b "$work/v3" "$work/v3.deb" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$work/v3.deb" \
+  >"$work/apt3.log" 2>&1 </dev/null || { cat "$work/apt3.log" >&2; fail "apt-get install (upgrade 2)"; }
+check "upgraded to $v3" test "$(dpkg-query -W -f='${Version}' "$pkg")" = "$v3"
+check "locally modified conffile kept" test "$(sha256sum <"$conf")" = "$modified"
+check "the new default beside it as edge.yaml.dpkg-dist" \
+  grep -qx "# a new default in this version" /etc/gridsight/edge.yaml.dpkg-dist
+check "outbox intact (same 7 events)" test "$(outbox_digest)" = "$before"
 
 # ---------------------------------------------------------------------------------------
 step "remove"
