@@ -116,6 +116,8 @@ refused "a camera without location" "lat= is required" --device edge-test-0050 -
   --no-status-page --camera 'id=c1,url=rtsp://a/b,lon=1'
 refused "a camera with a bad longitude" "lon \"east\" is not a number" --device edge-test-0050 \
   --broker x --no-status-page --camera 'id=c1,url=rtsp://a/b,lon=east,lat=1'
+refused "an unknown crs" "crs \"BD09\" is not one of" --device edge-test-0050 --broker x \
+  --no-status-page --camera 'id=c1,url=rtsp://a/b,lon=1,lat=1,crs=BD09'
 refused "an unknown camera key" "unknown key \"zoom\"" --device edge-test-0050 --broker x \
   --no-status-page --camera 'id=c1,url=rtsp://a/b,lon=1,lat=1,zoom=2'
 refused "a camera given twice" "is given twice" --device edge-test-0050 --broker x \
