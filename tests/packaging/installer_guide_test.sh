@@ -194,7 +194,11 @@ wait "$agg_pid" || fail "the aggregator did not stop cleanly"
 pids=("$broker_pid")
 
 step "purge: the machine is as before"
-dpkg --purge gridsight-edge gridsight-aggregator >/dev/null
+dpkg --purge gridsight-edge >/dev/null
+check "edge purged: its data and key gone" test ! -e /var/lib/gridsight/edge -a ! -e /etc/gridsight/tls/edge
+check "the aggregator's user, data and key stay while it is installed" bash -c \
+  "getent passwd gridsight >/dev/null && test -d /var/lib/gridsight/aggregator && test -f /etc/gridsight/tls/aggregator/key.pem"
+dpkg --purge gridsight-aggregator >/dev/null
 check "no gridsight user" bash -c "! getent passwd gridsight"
 check "no /var/lib/gridsight" test ! -e /var/lib/gridsight
 check "no /etc/gridsight" test ! -e /etc/gridsight
