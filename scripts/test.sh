@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: native debug build (ASan+UBSan) with unit and
-# system tests, benchmark smoke runs, then the arm64 cross-build with its tests under qemu.
+# system tests, benchmark smoke runs, then the arm64 cross-build with its tests under qemu,
+# then the Debian packages of both architectures with the packaging tests (real dpkg).
 # Prints the seconds each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ cmake --preset debug >/dev/null
 cmake --build --preset debug
 stage build-debug
 
-ctest --preset debug -j2 --timeout 600
+# The packaging tests install packages on this machine: their own stage, below.
+ctest --preset debug -j2 --timeout 600 -LE packaging
 stage tests-debug
 
 scripts/build.sh release gridsight-edge gridsight-aggregator spine_bench_events
@@ -30,3 +32,10 @@ stage bench-smoke
 # arm64 edge against the native broker and aggregator (docs/arm64.md).
 scripts/cross-test.sh --native-build-dir build/debug
 stage arm64
+
+# Debian packages (amd64 from the release build, arm64 from the arm64 build: nothing is
+# rebuilt from scratch), then the packaging tests: the dpkg lifecycle, the arm64 package and
+# the installer guide's steps (docs/installer-guide.md).
+scripts/package.sh --arch all
+GRIDSIGHT_PACKAGING_TESTS=1 ctest --test-dir build/debug -L packaging --output-on-failure --no-tests=error
+stage packages

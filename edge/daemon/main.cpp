@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service/notify.h"
+#include "edge/capture/probe.h"
 #include "edge/config/edge_config.h"
 #include "edge/daemon/device_services.h"
 #include "edge/daemon/video_pipeline.h"
@@ -37,7 +38,9 @@ int run(int argc, char** argv) {
   std::int64_t synthetic_count = -1, mqtt_port = 0;
   app.add_option("-c,--config", config_path,
                  "YAML configuration file (default: embedded defaults)");
-  app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  app.add_flag("--check-config", check_only,
+               "Validate the configuration, probe each camera URL and exit (2: invalid, 3: a "
+               "camera is unreachable)");
   app.add_option("--device-id", device_id, "Override device_id");
   app.add_option("--data-dir", data_dir, "Override data_dir (outbox and evidence)");
   app.add_option("--mqtt-port", mqtt_port, "Override mqtt.port")->check(CLI::Range(1, 65535));
@@ -82,7 +85,11 @@ int run(int argc, char** argv) {
   if (check_only) {
     std::printf("configuration OK: device %s, %zu camera(s)\n", cfg.device_id.c_str(),
                 cfg.cameras.size());
-    return 0;
+    bool cameras_ok = true;  // each camera URL opened: reachable, codec, resolution
+    for (const auto& c : cfg.cameras) {
+      if (c.capture) cameras_ok = capture::probe_and_report(*c.capture, stdout) && cameras_ok;
+    }
+    return cameras_ok ? 0 : 3;
   }
   setup_logging("edge", cfg.log_level);
   edge::health::LogRing::install(500);  // recent lines for the diagnostics command
