@@ -42,8 +42,11 @@ run_cpack() {
   local args=(--config "$build/CPackConfig.cmake" -B "$tmp")
   [[ -n $version ]] && args+=(-D "CPACK_PACKAGE_VERSION=$version")
   cpack "${args[@]}" "$@" >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log" >&2; rm -rf "$tmp"; return 1; }
-  local deb
+  local deb base
   for deb in "$tmp"/*.deb; do
+    base=$(basename "$deb")
+    # One version per package and architecture in $out: older builds go.
+    rm -f "$out/${base%%_*}"_*_"${base##*_}"
     mv -f "$deb" "$out/"
     printf '  %-44s %10d bytes\n' "$(basename "$deb")" "$(stat -c %s "$out/$(basename "$deb")")"
   done

@@ -31,7 +31,9 @@ int interrupt_cb(void* opaque) {
 }
 
 std::string error_text(int err, const Deadline& d) {
-  if (d.expired) return "timed out";
+  // The socket timeout (RTSP "timeout") can end a silent exchange just before the interrupt
+  // callback does; either way the camera did not answer in time.
+  if (d.expired || steady_ms() >= d.at_ms) return "timed out";
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(err, buf, sizeof buf);
   return buf;

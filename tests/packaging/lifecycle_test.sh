@@ -120,6 +120,9 @@ if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify "$unit" >"$work/verify" 2>&1 || true
   check "systemd-analyze verify: no unknown or invalid setting" \
     bash -c "! grep -iE 'unknown|invalid|failed to parse|bad' '$work/verify'"
+  # Hardened: systemd's exposure score at most 2.0 of 10 (the unit's sandboxing in place).
+  check "systemd-analyze security: exposure at most 2.0" \
+    systemd-analyze security --offline=yes --threshold=20 "$unit"
 fi
 check "runtime libraries resolve" bash -c "! ldd /usr/bin/gridsight-edge | grep -q 'not found'"
 check "packaged config accepted (--check-config as gridsight)" \

@@ -1,6 +1,10 @@
 // Camera probing against a real RTSP server (tests/support/rtsp_server.c) serving the real
-// footage; and a camera nobody answers for, which must be a clear error, not a hang.
+// footage; and cameras nobody answers for, which must be a clear error, not a hang.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "edge/capture/probe.h"
 #include "tests/support/test_support.h"
@@ -51,6 +55,29 @@ TEST(CaptureProbeRtsp, NobodyListeningIsUnreachable) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].reachable);
   EXPECT_EQ(r[0].error.rfind("cannot open: ", 0), 0u) << r[0].error;
+}
+
+// A server that accepts the connection and never answers: the probe gives up after the
+// camera's open timeout with "timed out" instead of hanging the check.
+TEST(CaptureProbeRtsp, SilentServerTimesOut) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  CameraConfig c;
+  c.id = "cam-silent";
+  c.url = "rtsp://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/stream";
+  c.open_timeout_ms = 500;
+  auto r = probe_camera(c);
+  ::close(fd);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(r[0].reachable);
+  EXPECT_EQ(r[0].error, "cannot open: timed out");
 }
 
 }  // namespace
