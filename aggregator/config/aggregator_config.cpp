@@ -49,6 +49,8 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   e.finish();
   auto cs = root.section("cases");
   c.cases = CasesConfig::read(cs);
+  auto cn = root.section("connector");
+  c.connector = connector::ConnectorConfig::read(cn);
   root.finish();
   return c;
 }

@@ -1,8 +1,8 @@
 // gridsight-aggregator: the central service. Subscribes to every edge, stores and confirms
 // their events, and (as the grid engine lands) turns them into cases (docs/aggregator.md).
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
 
@@ -11,12 +11,14 @@
 #include "aggregator/cases/working_calendar.h"
 #include "aggregator/config/aggregator_config.h"
 #include "aggregator/daemon/case_feed.h"
+#include "aggregator/dispatch/connector/connector.h"
+#include "aggregator/dispatch/fanout_sink.h"
 #include "aggregator/dispatch/mqtt_case_sink.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
-#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
+#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/clock.h"
 #include "common/config/section.h"
@@ -36,7 +38,8 @@ int run(int argc, char** argv) {
   std::string config_path, data_dir, log_level;
   std::int64_t mqtt_port = 0;
   bool check_only = false, log_events = false;
-  app.add_option("-c,--config", config_path, "YAML configuration file (default: embedded defaults)");
+  app.add_option("-c,--config", config_path,
+                 "YAML configuration file (default: embedded defaults)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   app.add_option("--data-dir", data_dir, "Override data_dir");
   app.add_option("--mqtt-port", mqtt_port, "Override mqtt.port")->check(CLI::Range(1, 65535));
@@ -78,7 +81,8 @@ int run(int argc, char** argv) {
   std::unique_ptr<mqtt::Session> session;
   Ingest ingest(cfg.ingest, topics, store, evidence, clock, metrics,
                 [&](const std::string& device, const std::string& payload) {
-                  session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1, false);
+                  session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1,
+                                   false);
                 });
   mqtt::Session::Handlers h;
   h.on_connected = [&](bool) {
@@ -106,6 +110,8 @@ int run(int argc, char** argv) {
   std::unique_ptr<CaseParts> parts;
   std::unique_ptr<store::SqliteCaseStore> case_store;
   std::unique_ptr<MqttCaseSink> case_sink;
+  FanoutSink outputs;  // MQTT, the platform connector, ...
+  std::unique_ptr<connector::Connector> platform;
   cases::NoRecheckChannel recheck;
   std::unique_ptr<cases::CaseEngine> engine;
   std::unique_ptr<CaseFeed> feed;
@@ -116,15 +122,33 @@ int run(int argc, char** argv) {
     auto cal = section(cfg.cases.calendar_file);
     auto eng = cfg.cases.engine_file.empty() ? config::load_string("{}", "<engine defaults>")
                                              : section(cfg.cases.engine_file);
-    parts = std::make_unique<CaseParts>(CaseParts{
-        grid::GridModel::load_file(cfg.cases.grid_file, {}), grid::CameraRegistry::read(cams),
-        cases::ClassCatalog::read(cls), cases::WorkingCalendar::read(cal),
-        cases::EngineConfig::read(eng)});
+    parts = std::make_unique<CaseParts>(
+        CaseParts{grid::GridModel::load_file(cfg.cases.grid_file, {}),
+                  grid::CameraRegistry::read(cams), cases::ClassCatalog::read(cls),
+                  cases::WorkingCalendar::read(cal), cases::EngineConfig::read(eng)});
     case_store = std::make_unique<store::SqliteCaseStore>((data / "cases.db").string());
     case_sink = std::make_unique<MqttCaseSink>(*session, cfg.mqtt.topic_root);
+    outputs.add(*case_sink);
+    if (cfg.connector.enabled) {
+      connector::EngineAccess access;
+      access.lookup = [&](cases::CaseId id) { return case_store->get(id); };  // engine thread
+      access.names = [&](const cases::Case& c) {
+        connector::CaseNames n;
+        if (const auto* k = parts->classes.find(c.class_code)) n.class_name = k->name;
+        if (const auto* cell = parts->grid.find(c.cell_code)) n.cell_name = cell->name;
+        return n;
+      };
+      access.act = [&](cases::CaseId id, const cases::Command& cmd) {
+        return feed->with_engine([&](cases::CaseEngine& e) { return e.act(id, cmd); });
+      };
+      platform = std::make_unique<connector::Connector>(cfg.connector,
+                                                        (data / cfg.connector.queue_file).string(),
+                                                        std::move(access), clock, metrics);
+      outputs.add(*platform);
+    }
     engine = std::make_unique<cases::CaseEngine>(parts->grid, parts->cameras, parts->classes,
-                                                 parts->calendar, *case_store, *case_sink,
-                                                 recheck, clock, parts->engine_config, &metrics);
+                                                 parts->calendar, *case_store, outputs, recheck,
+                                                 clock, parts->engine_config, &metrics);
     feed = std::make_unique<CaseFeed>((data / "aggregator.db").string(), *engine, clock,
                                       cfg.cases.tick_interval_ms);
     spdlog::info("cases: grid of {} cells, {} classes; outputs on {}", parts->grid.size(),
@@ -132,11 +156,16 @@ int run(int argc, char** argv) {
   }
 
   const auto counts = store.counts();
-  spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far", GRIDSIGHT_VERSION,
-               counts.events, counts.devices);
+  spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far",
+               GRIDSIGHT_VERSION, counts.events, counts.devices);
   ingest.start();
   session->start();
   if (feed) feed->start();
+  if (platform) {
+    platform->start();
+    spdlog::info("connector: cases go to {} (platform:{})", cfg.connector.endpoint,
+                 cfg.connector.name);
+  }
 
   // A summary line every 10 s, and the wait for a signal.
   timespec tick{10, 0};
@@ -154,6 +183,7 @@ int run(int argc, char** argv) {
       last_stored = s.stored;
     }
   }
+  if (platform) platform->stop();
   if (feed) feed->stop();
   session->stop();
   ingest.stop();

@@ -1,6 +1,7 @@
 // Field mapping, configuration and the durable queue of the platform connector.
 #include <gtest/gtest.h>
 
+#include "aggregator/config/aggregator_config.h"
 #include "aggregator/dispatch/connector/connector_config.h"
 #include "aggregator/dispatch/connector/field_map.h"
 #include "aggregator/dispatch/connector/push_queue.h"
@@ -198,3 +199,24 @@ TEST(PushQueueTest, ADeadNewCaseTakesItsLaterMessagesWithIt) {
 
 }  // namespace
 }  // namespace gridsight::connector
+
+namespace gridsight::aggregator {
+namespace {
+
+TEST(AggregatorConfigConnectorTest, TheSectionIsReadAndOffByDefault) {
+  auto off = config::load_string("mqtt: {allow_insecure: true}\n", "aggregator.yaml");
+  EXPECT_FALSE(AggregatorConfig::read(off).connector.enabled);
+  auto on = config::load_string(
+      "mqtt: {allow_insecure: true}\n"
+      "connector:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/cases\n",
+      "aggregator.yaml");
+  auto c = AggregatorConfig::read(on);
+  EXPECT_TRUE(c.connector.enabled);
+  EXPECT_EQ(c.connector.endpoint, "http://127.0.0.1:8080/cases");
+  auto bad = config::load_string("mqtt: {allow_insecure: true}\nconnector: {enabld: true}\n",
+                                 "aggregator.yaml");
+  EXPECT_THROW(AggregatorConfig::read(bad), config::Error);
+}
+
+}  // namespace
+}  // namespace gridsight::aggregator
