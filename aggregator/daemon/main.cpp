@@ -1,8 +1,8 @@
 // gridsight-aggregator: the central service. Subscribes to every edge, stores and confirms
 // their events, and (as the grid engine lands) turns them into cases (docs/aggregator.md).
+#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
 
@@ -16,9 +16,9 @@
 #include "aggregator/dispatch/mqtt_case_sink.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
+#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
-#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/clock.h"
 #include "common/config/section.h"
@@ -38,8 +38,7 @@ int run(int argc, char** argv) {
   std::string config_path, data_dir, log_level;
   std::int64_t mqtt_port = 0;
   bool check_only = false, log_events = false;
-  app.add_option("-c,--config", config_path,
-                 "YAML configuration file (default: embedded defaults)");
+  app.add_option("-c,--config", config_path, "YAML configuration file (default: embedded defaults)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   app.add_option("--data-dir", data_dir, "Override data_dir");
   app.add_option("--mqtt-port", mqtt_port, "Override mqtt.port")->check(CLI::Range(1, 65535));
@@ -81,8 +80,7 @@ int run(int argc, char** argv) {
   std::unique_ptr<mqtt::Session> session;
   Ingest ingest(cfg.ingest, topics, store, evidence, clock, metrics,
                 [&](const std::string& device, const std::string& payload) {
-                  session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1,
-                                   false);
+                  session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1, false);
                 });
   mqtt::Session::Handlers h;
   h.on_connected = [&](bool) {
@@ -122,10 +120,10 @@ int run(int argc, char** argv) {
     auto cal = section(cfg.cases.calendar_file);
     auto eng = cfg.cases.engine_file.empty() ? config::load_string("{}", "<engine defaults>")
                                              : section(cfg.cases.engine_file);
-    parts = std::make_unique<CaseParts>(
-        CaseParts{grid::GridModel::load_file(cfg.cases.grid_file, {}),
-                  grid::CameraRegistry::read(cams), cases::ClassCatalog::read(cls),
-                  cases::WorkingCalendar::read(cal), cases::EngineConfig::read(eng)});
+    parts = std::make_unique<CaseParts>(CaseParts{
+        grid::GridModel::load_file(cfg.cases.grid_file, {}), grid::CameraRegistry::read(cams),
+        cases::ClassCatalog::read(cls), cases::WorkingCalendar::read(cal),
+        cases::EngineConfig::read(eng)});
     case_store = std::make_unique<store::SqliteCaseStore>((data / "cases.db").string());
     case_sink = std::make_unique<MqttCaseSink>(*session, cfg.mqtt.topic_root);
     outputs.add(*case_sink);
@@ -147,8 +145,8 @@ int run(int argc, char** argv) {
       outputs.add(*platform);
     }
     engine = std::make_unique<cases::CaseEngine>(parts->grid, parts->cameras, parts->classes,
-                                                 parts->calendar, *case_store, outputs, recheck,
-                                                 clock, parts->engine_config, &metrics);
+                                                 parts->calendar, *case_store, outputs,
+                                                 recheck, clock, parts->engine_config, &metrics);
     feed = std::make_unique<CaseFeed>((data / "aggregator.db").string(), *engine, clock,
                                       cfg.cases.tick_interval_ms);
     spdlog::info("cases: grid of {} cells, {} classes; outputs on {}", parts->grid.size(),
@@ -156,8 +154,8 @@ int run(int argc, char** argv) {
   }
 
   const auto counts = store.counts();
-  spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far",
-               GRIDSIGHT_VERSION, counts.events, counts.devices);
+  spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far", GRIDSIGHT_VERSION,
+               counts.events, counts.devices);
   ingest.start();
   session->start();
   if (feed) feed->start();
