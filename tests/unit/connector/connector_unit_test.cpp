@@ -170,6 +170,9 @@ TEST(PushQueueTest, NumbersMessagesPerCaseAndKeepsThemAcrossReopen) {
   EXPECT_EQ(q.platform_status(1), "done");
   EXPECT_FALSE(q.platform_status(2));
   EXPECT_EQ(q.pollable(), std::vector<std::int64_t>{1});  // case 2 is closed
+  EXPECT_EQ(q.prune_sent(202), 2);                        // delivered before 202
+  EXPECT_EQ(q.stats().sent, 1);
+  EXPECT_EQ(q.enqueue(1, "closed", false, make, 400), 3);  // numbering survives pruning
 }
 
 TEST(PushQueueTest, ADeadNewCaseTakesItsLaterMessagesWithIt) {
