@@ -209,13 +209,28 @@ namespace {
 TEST(AggregatorConfigConnectorTest, TheSectionIsReadAndOffByDefault) {
   auto off = config::load_string("mqtt: {allow_insecure: true}\n", "aggregator.yaml");
   EXPECT_FALSE(AggregatorConfig::read(off).connector.enabled);
+  const std::string grid = std::string(GRIDSIGHT_SOURCE_DIR) + "/config/grid/";
   auto on = config::load_string(
       "mqtt: {allow_insecure: true}\n"
-      "connector:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/cases\n",
+      "cases:\n  enabled: true\n  grid_file: " +
+          grid +
+          "district-example.geojson\n"
+          "  cameras_file: " +
+          grid + "cameras.yaml\n  classes_file: " + grid +
+          "classes.yaml\n"
+          "  calendar_file: " +
+          grid +
+          "calendar-2026.yaml\n"
+          "connector:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/cases\n",
       "aggregator.yaml");
   auto c = AggregatorConfig::read(on);
   EXPECT_TRUE(c.connector.enabled);
   EXPECT_EQ(c.connector.endpoint, "http://127.0.0.1:8080/cases");
+  auto alone = config::load_string(
+      "mqtt: {allow_insecure: true}\n"
+      "connector:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/cases\n",
+      "aggregator.yaml");
+  EXPECT_THROW(AggregatorConfig::read(alone), config::Error);  // no cases to push
   auto bad = config::load_string("mqtt: {allow_insecure: true}\nconnector: {enabld: true}\n",
                                  "aggregator.yaml");
   EXPECT_THROW(AggregatorConfig::read(bad), config::Error);
