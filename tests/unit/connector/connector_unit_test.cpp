@@ -5,6 +5,7 @@
 #include "aggregator/dispatch/connector/connector_config.h"
 #include "aggregator/dispatch/connector/field_map.h"
 #include "aggregator/dispatch/connector/push_queue.h"
+#include "aggregator/dispatch/fanout_sink.h"
 #include "common/config/section.h"
 #include "tests/unit/connector/fake_platform.h"
 
@@ -234,6 +235,34 @@ TEST(AggregatorConfigConnectorTest, TheSectionIsReadAndOffByDefault) {
   auto bad = config::load_string("mqtt: {allow_insecure: true}\nconnector: {enabld: true}\n",
                                  "aggregator.yaml");
   EXPECT_THROW(AggregatorConfig::read(bad), config::Error);
+}
+
+}  // namespace
+}  // namespace gridsight::aggregator
+
+namespace gridsight::aggregator {
+namespace {
+
+class ThrowingSink final : public cases::CaseSink {
+ public:
+  void publish(const cases::CaseOutput&) override { throw std::runtime_error("broken"); }
+};
+
+TEST(FanoutSinkTest, EverySinkReceivesEachOutputEvenWhenOneFails) {
+  cases::VectorSink a, b;
+  ThrowingSink broken;
+  FanoutSink fan;
+  fan.add(a);
+  fan.add(broken);
+  fan.add(b);
+  cases::CaseOutput o;
+  o.case_id = 7;
+  fan.publish(o);
+  o.case_id = 8;
+  fan.publish(o);
+  ASSERT_EQ(a.outputs.size(), 2u);
+  ASSERT_EQ(b.outputs.size(), 2u);
+  EXPECT_EQ(b.outputs[1].case_id, 8);
 }
 
 }  // namespace
