@@ -51,6 +51,9 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   c.cases = CasesConfig::read(cs);
   auto fl = root.section("fleet");
   c.fleet = fleet::FleetConfig::read(fl);
+  auto cn = root.section("connector");
+  c.connector = connector::ConnectorConfig::read(cn);
+  if (c.connector.enabled && !c.cases.enabled) cn.fail("enabled", "needs cases.enabled");
   root.finish();
   return c;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "aggregator/fleet/fleet_config.h"
+#include "aggregator/dispatch/connector/connector_config.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
 #include "common/mqtt/options.h"
@@ -36,6 +37,7 @@ struct AggregatorConfig {
   EvidenceConfig evidence;
   CasesConfig cases;
   fleet::FleetConfig fleet;  // fleet table, alerts, remote commands (docs/fleet.md)
+  connector::ConnectorConfig connector;  // docs/connector.md
 
   static AggregatorConfig read(config::Section& root);
   static AggregatorConfig load(const std::string& path);

@@ -72,6 +72,7 @@ void CaseFeed::run() {
   while (running_) {
     std::size_t n = 0;
     try {
+      std::lock_guard lock(engine_mu_);
       n = step();
       const std::int64_t now = clock_.now_ms();
       if (now - last_tick >= tick_interval_ms_) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,13 @@ class CaseFeed {
   void start();
   void stop();
   std::uint64_t fed() const { return fed_; }
+  // Runs f(engine) serialised with the feed (the engine is single-threaded): API requests,
+  // platform status updates.
+  template <class F>
+  auto with_engine(F&& f) {
+    std::lock_guard lock(engine_mu_);
+    return f(engine_);
+  }
 
  private:
   void run();
@@ -36,6 +44,7 @@ class CaseFeed {
 
   std::unique_ptr<sqlite::Database> db_;
   cases::CaseEngine& engine_;
+  std::mutex engine_mu_;
   Clock& clock_;
   std::int64_t tick_interval_ms_;
   std::int64_t cursor_ = 0;

@@ -11,6 +11,8 @@
 #include "aggregator/cases/working_calendar.h"
 #include "aggregator/config/aggregator_config.h"
 #include "aggregator/daemon/case_feed.h"
+#include "aggregator/dispatch/connector/connector.h"
+#include "aggregator/dispatch/fanout_sink.h"
 #include "aggregator/dispatch/mqtt_case_sink.h"
 #include "aggregator/fleet/command_client.h"
 #include "aggregator/fleet/fleet_monitor.h"
@@ -131,6 +133,8 @@ int run(int argc, char** argv) {
   fleet::RemoteRecheck remote_recheck(commands, cfg.fleet.command_timeout_ms);
   cases::RecheckChannel& recheck =
       cfg.fleet.recheck ? static_cast<cases::RecheckChannel&>(remote_recheck) : no_recheck;
+  FanoutSink outputs;  // MQTT, the platform connector, ...
+  std::unique_ptr<connector::Connector> platform;
   std::unique_ptr<cases::CaseEngine> engine;
   std::unique_ptr<CaseFeed> feed;
   if (cfg.cases.enabled) {
@@ -146,8 +150,26 @@ int run(int argc, char** argv) {
         cases::EngineConfig::read(eng)});
     case_store = std::make_unique<store::SqliteCaseStore>((data / "cases.db").string());
     case_sink = std::make_unique<MqttCaseSink>(*session, cfg.mqtt.topic_root);
+    outputs.add(*case_sink);
+    if (cfg.connector.enabled) {
+      connector::EngineAccess access;
+      access.lookup = [&](cases::CaseId id) { return case_store->get(id); };  // engine thread
+      access.names = [&](const cases::Case& c) {
+        connector::CaseNames n;
+        if (const auto* k = parts->classes.find(c.class_code)) n.class_name = k->name;
+        if (const auto* cell = parts->grid.find(c.cell_code)) n.cell_name = cell->name;
+        return n;
+      };
+      access.act = [&](cases::CaseId id, const cases::Command& cmd) {
+        return feed->with_engine([&](cases::CaseEngine& e) { return e.act(id, cmd); });
+      };
+      platform = std::make_unique<connector::Connector>(cfg.connector,
+                                                        (data / cfg.connector.queue_file).string(),
+                                                        std::move(access), clock, metrics);
+      outputs.add(*platform);
+    }
     engine = std::make_unique<cases::CaseEngine>(parts->grid, parts->cameras, parts->classes,
-                                                 parts->calendar, *case_store, *case_sink,
+                                                 parts->calendar, *case_store, outputs,
                                                  recheck, clock, parts->engine_config, &metrics);
     feed = std::make_unique<CaseFeed>((data / "aggregator.db").string(), *engine, clock,
                                       cfg.cases.tick_interval_ms);
@@ -162,6 +184,11 @@ int run(int argc, char** argv) {
   if (fleet_monitor) fleet_monitor->start();
   session->start();
   if (feed) feed->start();
+  if (platform) {
+    platform->start();
+    spdlog::info("connector: cases go to {} (platform:{})", cfg.connector.endpoint,
+                 cfg.connector.name);
+  }
   service::Notifier notifier;
   service::Heartbeat main_loop;
   main_loop.beat();
@@ -194,6 +221,7 @@ int run(int argc, char** argv) {
       last_stored = s.stored;
     }
   }
+  if (platform) platform->stop();
   notifier.stopping();
   notifier.stop_watchdog();
   if (feed) feed->stop();

@@ -182,8 +182,7 @@ void Connector::publish(const cases::CaseOutput& o) {
     spdlog::error("connector: case {} {}: not queued: {}", o.case_id, cases::to_string(o.kind),
                   e.what());
   }
-  update_gauges();
-  cv_.notify_all();
+  cv_.notify_all();  // the worker also refreshes the gauges
 }
 
 void Connector::update_gauges() {
@@ -223,7 +222,7 @@ Connector::Delivery Connector::deliver(const QueueItem& item, std::int64_t* retr
   const int status = res.response->status;
   if ((status >= 200 && status < 300) || status == 409) {
     queue_->mark_sent(item.id, status, now);
-    spdlog::info("connector: case {} message {} accepted ({})", item.case_id, item.seq, status);
+    spdlog::debug("connector: case {} message {} accepted ({})", item.case_id, item.seq, status);
     return Delivery::kAccepted;
   }
   if (status == 408 || status == 425 || status == 429 || status >= 500) {
@@ -248,6 +247,7 @@ void Connector::deliver_loop() {
   policy.initial_ms = config_.backoff_initial_ms;
   policy.max_ms = config_.backoff_max_ms;
   Backoff backoff(policy);
+  std::int64_t last_prune_ms = 0;
   while (true) {
     std::optional<QueueItem> item;
     try {
@@ -258,6 +258,17 @@ void Connector::deliver_loop() {
       continue;
     }
     if (!item) {
+      const auto now = clock_.now_ms();
+      if (now - last_prune_ms >= 3'600'000) {  // idle: drop what was delivered long ago
+        last_prune_ms = now;
+        try {
+          if (int n = queue_->prune_sent(now - config_.keep_sent_ms)) {
+            spdlog::debug("connector: {} delivered messages pruned", n);
+          }
+        } catch (const std::exception& e) {
+          spdlog::warn("connector: pruning: {}", e.what());
+        }
+      }
       update_gauges();
       std::unique_lock lock(mu_);
       if (stopping_) return;

@@ -117,6 +117,7 @@ ConnectorConfig ConnectorConfig::read(config::Section& s) {
       s.fail("token_file", "must hold one line");
   }
   c.queue_file = s.string("queue_file", c.queue_file);
+  c.keep_sent_ms = s.duration_ms("keep_sent", c.keep_sent_ms, 0, 3'650LL * 86'400'000);
   c.connect_timeout_ms = s.duration_ms("connect_timeout", c.connect_timeout_ms, 100, 120'000);
   c.timeout_ms = s.duration_ms("timeout", c.timeout_ms, 100, 600'000);
   c.backoff_initial_ms = s.duration_ms("backoff_initial", c.backoff_initial_ms, 10, 600'000);

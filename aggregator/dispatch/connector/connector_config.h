@@ -23,7 +23,8 @@ struct ConnectorConfig {
   std::string auth_header = "Authorization";
   std::string token_file;  // the header's value (e.g. "Bearer ...") is read from this file
   std::string token;       // read from token_file at load; never logged
-  std::string queue_file = "connector.db";  // relative to data_dir
+  std::string queue_file = "connector.db";       // relative to data_dir
+  std::int64_t keep_sent_ms = 7 * 86'400'000LL;  // delivered messages are kept this long
   std::int64_t connect_timeout_ms = 5'000;
   std::int64_t timeout_ms = 10'000;
   std::int64_t backoff_initial_ms = 1'000;

@@ -191,6 +191,14 @@ void PushQueue::set_platform_status(std::int64_t case_id, const std::string& sta
       .run();
 }
 
+int PushQueue::prune_sent(std::int64_t before_ms) {
+  std::lock_guard lock(mu_);
+  db_->prepare("DELETE FROM connector_queue WHERE state = 'sent' AND done_ms < ?")
+      .bind(1, before_ms)
+      .run();
+  return db_->changes();
+}
+
 QueueStats PushQueue::stats() {
   std::lock_guard lock(mu_);
   QueueStats s;

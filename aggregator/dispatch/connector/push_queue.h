@@ -71,6 +71,9 @@ class PushQueue {
   std::optional<std::string> platform_status(std::int64_t case_id);
   void set_platform_status(std::int64_t case_id, const std::string& status);
 
+  // Deletes delivered messages done before `before_ms` (numbering is kept per case).
+  int prune_sent(std::int64_t before_ms);
+
   QueueStats stats();
   std::vector<DeadLetter> dead_letters(int limit = 100);
 

@@ -151,10 +151,11 @@ TEST_F(ConnectorPlatformTest, EveryCaseArrivesOnceAndInOrderThroughFaultsAndAnOu
   CaseId other_cell = report_at(30, 5, "w-b");
   CaseId other_class = report_at(3, 15, "w-c", "09006");
   platform_.outage(true);
-  ASSERT_TRUE(test::wait_until([&] { return metric("gridsight_connector_retried_total") >= 8; }));
   for (int i = 4; i < 8; ++i) pushed.push_back(report_at(1 + 2 * i, 5, "w-" + std::to_string(i)));
   // Filing dispatches at once (message 2); resolving is message 3.
   for (CaseId id : pushed) act_as(id, Action::kResolve, "sanitation-crew-3");
+  // Messages are waiting and being retried through the outage.
+  ASSERT_TRUE(test::wait_until([&] { return metric("gridsight_connector_retried_total") >= 10; }));
   EXPECT_GT(connector_->stats().depth, 0);
   platform_.outage(false);
   ASSERT_TRUE(test::wait_until([&] { return drained(); }));

@@ -1,9 +1,11 @@
 // Field mapping, configuration and the durable queue of the platform connector.
 #include <gtest/gtest.h>
 
+#include "aggregator/config/aggregator_config.h"
 #include "aggregator/dispatch/connector/connector_config.h"
 #include "aggregator/dispatch/connector/field_map.h"
 #include "aggregator/dispatch/connector/push_queue.h"
+#include "aggregator/dispatch/fanout_sink.h"
 #include "common/config/section.h"
 #include "tests/unit/connector/fake_platform.h"
 
@@ -169,6 +171,9 @@ TEST(PushQueueTest, NumbersMessagesPerCaseAndKeepsThemAcrossReopen) {
   EXPECT_EQ(q.platform_status(1), "done");
   EXPECT_FALSE(q.platform_status(2));
   EXPECT_EQ(q.pollable(), std::vector<std::int64_t>{1});  // case 2 is closed
+  EXPECT_EQ(q.prune_sent(202), 2);                        // delivered before 202
+  EXPECT_EQ(q.stats().sent, 1);
+  EXPECT_EQ(q.enqueue(1, "closed", false, make, 400), 3);  // numbering survives pruning
 }
 
 TEST(PushQueueTest, ADeadNewCaseTakesItsLaterMessagesWithIt) {
@@ -198,3 +203,67 @@ TEST(PushQueueTest, ADeadNewCaseTakesItsLaterMessagesWithIt) {
 
 }  // namespace
 }  // namespace gridsight::connector
+
+namespace gridsight::aggregator {
+namespace {
+
+TEST(AggregatorConfigConnectorTest, TheSectionIsReadAndOffByDefault) {
+  auto off = config::load_string("mqtt: {allow_insecure: true}\n", "aggregator.yaml");
+  EXPECT_FALSE(AggregatorConfig::read(off).connector.enabled);
+  const std::string grid = std::string(GRIDSIGHT_SOURCE_DIR) + "/config/grid/";
+  auto on = config::load_string(
+      "mqtt: {allow_insecure: true}\n"
+      "cases:\n  enabled: true\n  grid_file: " +
+          grid +
+          "district-example.geojson\n"
+          "  cameras_file: " +
+          grid + "cameras.yaml\n  classes_file: " + grid +
+          "classes.yaml\n"
+          "  calendar_file: " +
+          grid +
+          "calendar-2026.yaml\n"
+          "connector:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/cases\n",
+      "aggregator.yaml");
+  auto c = AggregatorConfig::read(on);
+  EXPECT_TRUE(c.connector.enabled);
+  EXPECT_EQ(c.connector.endpoint, "http://127.0.0.1:8080/cases");
+  auto alone = config::load_string(
+      "mqtt: {allow_insecure: true}\n"
+      "connector:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/cases\n",
+      "aggregator.yaml");
+  EXPECT_THROW(AggregatorConfig::read(alone), config::Error);  // no cases to push
+  auto bad = config::load_string("mqtt: {allow_insecure: true}\nconnector: {enabld: true}\n",
+                                 "aggregator.yaml");
+  EXPECT_THROW(AggregatorConfig::read(bad), config::Error);
+}
+
+}  // namespace
+}  // namespace gridsight::aggregator
+
+namespace gridsight::aggregator {
+namespace {
+
+class ThrowingSink final : public cases::CaseSink {
+ public:
+  void publish(const cases::CaseOutput&) override { throw std::runtime_error("broken"); }
+};
+
+TEST(FanoutSinkTest, EverySinkReceivesEachOutputEvenWhenOneFails) {
+  cases::VectorSink a, b;
+  ThrowingSink broken;
+  FanoutSink fan;
+  fan.add(a);
+  fan.add(broken);
+  fan.add(b);
+  cases::CaseOutput o;
+  o.case_id = 7;
+  fan.publish(o);
+  o.case_id = 8;
+  fan.publish(o);
+  ASSERT_EQ(a.outputs.size(), 2u);
+  ASSERT_EQ(b.outputs.size(), 2u);
+  EXPECT_EQ(b.outputs[1].case_id, 8);
+}
+
+}  // namespace
+}  // namespace gridsight::aggregator
