@@ -95,6 +95,7 @@ function dur(s) {
   if (d) return d + "d " + h + "h"; if (h) return h + "h " + m + "m";
   if (m) return m + "m " + (s % 60) + "s"; return s + "s";
 }
+function shortSum(h) { return h ? h.slice(0, 23) + "…" : "embedded defaults"; }
 function when(ms) { return ms ? new Date(ms).toLocaleString() : "—"; }
 function stateClass(s) {
   if (s === "streaming") return "ok";
@@ -155,7 +156,8 @@ function renderCameras(s) {
     const fps = num(c.input_fps, 1) + " / " + num(c.decoded_fps, 1) + " / " + num(c.analysed_fps, 1);
     const rows = [["fps in / dec / ana", fps]];
     if (since) rows.push(["In this state", since]);
-    rows.push(["Decoder", (c.decoder || "—") + (c.codec ? " (" + c.codec + (c.width ? " " + c.width + "×" + c.height : "") + ")" : "")]);
+    const stream = [c.codec && c.codec !== c.decoder ? c.codec : "", c.width ? c.width + "×" + c.height : ""].filter(Boolean).join(", ");
+    rows.push(["Decoder", (c.decoder || "—") + (stream ? " · " + stream : "")]);
     rows.push(["Reconnects", c.reconnects ?? "—"]);
     rows.push(["Decode errors / dropped", (c.decode_errors ?? "—") + " / " + (c.dropped ?? "—")]);
     if (Array.isArray(c.open_incidents) && c.open_incidents.length) rows.push(["Open incidents", c.open_incidents.join(", ")]);
@@ -201,7 +203,7 @@ function renderPanels(s) {
     ["Box time", when(s.at_ms)], ["Max error", typeof clk.maxerror_us === "number" ? num(clk.maxerror_us / 1000, 1) + " ms" : "—"]]));
   out.push(panel("Software", null, [
     ["Version", s.version || "—"], ["Uptime", dur(s.uptime_s)], ["Started", when(s.started_ms)],
-    ["Config checksum", (s.config && s.config.sha256) || s.config_sha256 || "embedded defaults"]]));
+    ["Config checksum", shortSum((s.config && s.config.sha256) || s.config_sha256)]]));
   $("panels").replaceChildren(...out);
   const m = $("mqtt"); m.textContent = u.connected ? "MQTT connected" : "MQTT disconnected";
   m.className = "badge " + (u.connected ? "ok" : "bad");

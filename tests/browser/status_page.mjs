@@ -20,10 +20,12 @@ const freePort = () => new Promise((resolve, reject) => {
   s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// Polls until fn() is truthy; the limit only bounds a hang.
+let edgeExit = null;
+// Polls until fn() is truthy; the limit only bounds a hang. Gives up at once if the edge died.
 async function waitFor(what, fn, limitMs = 120000) {
   const end = Date.now() + limitMs;
   for (;;) {
+    if (edgeExit !== null) throw new Error(`edge exited (${edgeExit}) while waiting for ${what}`);
     const v = await fn().catch(() => null);
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -56,6 +58,7 @@ try {
 data_dir: ${join(dir, 'data')}
 mqtt:
   port: ${mqttPort}
+  allow_insecure: true
   reconnect: {initial: 100ms, max: 1s}
 status:
   port: ${statusPort}
@@ -84,13 +87,9 @@ evidence:
   post_roll: 1s
 `);
   const edge = start('edge', join(build, 'edge', 'daemon', 'gridsight-edge'), ['-c', join(dir, 'edge.yaml')]);
-  let edgeExit = null;
   edge.on('exit', (code, sig) => { edgeExit = `${code ?? sig}`; });
   const base = `http://127.0.0.1:${statusPort}`;
-  await waitFor('the status page', async () => {
-    if (edgeExit !== null) throw new Error(`edge exited: ${edgeExit}`);
-    return (await fetch(`${base}/healthz`)).ok;
-  }, 60000).catch((e) => {
+  await waitFor('the status page', async () => (await fetch(`${base}/healthz`)).ok, 60000).catch((e) => {
     throw new Error(`${e.message}\n${readFileSync(join(dir, 'edge.log'), 'utf8').slice(-3000)}`);
   });
 
