@@ -121,7 +121,7 @@ TEST(StatusPageSystem, GuardsItsEndpointsAndShowsACameraGoingDown) {
   const std::string bearer = "Authorization: Bearer " + token + "\r\n";
   const auto metrics = request(port, "GET", "/metrics", bearer);
   EXPECT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("gridsight_outbox"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gridsight_edge_uplink_published_total"), std::string::npos) << metrics.body;
 
   // Each camera is listed with its state: the live one streams, the broken one is down with
   // an error.
@@ -157,7 +157,8 @@ TEST(StatusPageSystem, GuardsItsEndpointsAndShowsACameraGoingDown) {
       [&] {
         const auto live = camera(status(), "cam-live");
         const std::string st = live.value("state", "");
-        return st != "streaming" && st != "connecting" && !live.value("last_error", "").empty();
+        return st != "streaming" && st != "connecting" &&
+               live.value("last_error", "").find("refused") != std::string::npos;
       },
       120s, &why))
       << why << status().dump(2);
@@ -176,6 +177,30 @@ TEST(StatusPageSystem, GuardsItsEndpointsAndShowsACameraGoingDown) {
   }
   EXPECT_GT(limited, 1);
   EXPECT_EQ(edge.process().log_text().find("guess-"), std::string::npos);
+  EXPECT_EQ(edge.stop(), 0);
+}
+
+TEST(StatusPageSystem, WithoutAPasswordOnlyHealthzAnswersAndTheDaemonWarns) {
+  TempDir dir("gridsight-status-closed");
+  Mosquitto broker(dir / "broker");
+  broker.start();
+  const int port = free_port();
+  EdgeSpec es;
+  es.device_id = "edge-closed";
+  es.mqtt_port = broker.port();
+  es.status_yaml = "  port: " + std::to_string(port) + "\n";
+  Edge edge(dir.path(), es);
+  edge.start();
+  std::string why;
+  ASSERT_TRUE(wait_while_running(
+      {&edge.process()}, [&] { return request(port, "GET", "/healthz").status == 200; }, 60s, &why))
+      << why << edge.process().log_tail();
+  for (const std::string t : {"/", "/api/v1/status", "/metrics"}) {
+    const auto r = request(port, "GET", t);
+    EXPECT_EQ(r.status, 403) << t;
+    EXPECT_NE(r.body.find("gridsight-passwd"), std::string::npos) << t;
+  }
+  EXPECT_TRUE(edge.process().wait_for_log("no password or token is configured", 10s));
   EXPECT_EQ(edge.stop(), 0);
 }
 

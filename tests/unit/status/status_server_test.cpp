@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -226,6 +227,7 @@ TEST_F(StatusServerTest, BearerTokensOpenTheApiAndWrongOnesAreRefused) {
 TEST_F(StatusServerTest, ServesTheLatestFrameAsJpegEncodingAtMostEveryFewSeconds) {
   start(with_password());
   const std::string auth = std::string("Authorization: Bearer ") + kToken + "\r\n";
+  const auto first = std::chrono::steady_clock::now();
   const auto f = get(port(), "/api/v1/cameras/cam-1/frame.jpg", auth);
   ASSERT_EQ(f.status, 200);
   EXPECT_EQ(f.header("Content-Type"), "image/jpeg");
@@ -235,7 +237,12 @@ TEST_F(StatusServerTest, ServesTheLatestFrameAsJpegEncodingAtMostEveryFewSeconds
   EXPECT_EQ(f.header("X-Frame-Time"), "1234");
   const int calls = frame_calls_;
   EXPECT_EQ(get(port(), "/api/v1/cameras/cam-1/frame.jpg", auth).body, f.body);
-  EXPECT_EQ(frame_calls_, calls) << "the cached JPEG was not reused";
+  // Within the refresh interval the encoded JPEG is reused (checked only when the machine was
+  // quick enough for the second request to fall inside it).
+  if (std::chrono::steady_clock::now() - first <
+      std::chrono::milliseconds(StatusServer::kFrameRefreshMs)) {
+    EXPECT_EQ(frame_calls_, calls) << "the cached JPEG was not reused";
+  }
   EXPECT_EQ(get(port(), "/api/v1/cameras/cam-9/frame.jpg", auth).status, 404);
 }
 
