@@ -370,11 +370,26 @@ TEST_F(CommandsTest, RecheckChannelIsAnsweredByTheLiveEdge) {
   req.case_id = 7;
   req.device_id = "edge-cmd";
   req.camera_id = "cam-a";
-  req.event_type = "parking.illegal";  // no rule of that type: never open, so gone
-  EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kGone);
+  // The camera has a zone.intrusion rule: the edge says whether one is open now.
+  req.event_type = "zone.intrusion";
+  const auto answer = recheck.recheck(req);
+  EXPECT_NE(answer, cases::RecheckAnswer::kUnavailable);
+  auto s = commander_->call("edge-cmd", "snapshot",
+                            {{"camera", "cam-a"}, {"type", "zone.intrusion"}, {"frame", false}});
+  ASSERT_EQ(s.status, CommandReply::kOk) << s.reason;
+  EXPECT_TRUE(s.result["frame"].is_null());
+  const bool open = !s.result["open_incidents"].empty();
+  EXPECT_EQ(s.result["still_present"], open) << s.result.dump();
+  // No rule of that type, or a camera without video: the edge cannot tell.
+  req.event_type = "parking.illegal";
+  EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kUnavailable);
+  req.event_type = "zone.intrusion";
+  req.camera_id = "cam-events";
+  EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kUnavailable);
   // An edge that does not answer: unavailable (the engine then trusts the events).
   aggregator::fleet::RemoteRecheck quick(commander_->client(), 1'000);
   req.device_id = "edge-absent";
+  req.camera_id = "cam-a";
   EXPECT_EQ(quick.recheck(req), cases::RecheckAnswer::kUnavailable);
 }
 
