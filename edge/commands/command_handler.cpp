@@ -187,7 +187,10 @@ std::vector<protocol::CommandResult> CommandHandler::handle(std::string_view pay
     if (c.name == "reload_config") {
       only_keys(args, {});
     } else if (c.name == "snapshot") {
-      only_keys(args, {"camera", "max_bytes", "zone", "type", "quality"});
+      only_keys(args, {"camera", "max_bytes", "zone", "type", "quality", "frame"});
+      if (args.contains("frame") && !args["frame"].is_boolean()) {
+        throw BadArgs("frame: must be true or false");
+      }
       (void)int_arg(args, "max_bytes", kMaxInlineBytes, 1024, kMaxInlineBytes);
       (void)int_arg(args, "quality", 80, 10, 95);
       (void)string_arg(args, "zone");
@@ -260,8 +263,12 @@ nlohmann::json CommandHandler::execute(const protocol::Command& c, const nlohman
     if (!type.empty() && o.type == type && (zone.empty() || o.zone == zone)) present = true;
   }
   r["open_incidents"] = std::move(open);
-  if (!type.empty()) r["still_present"] = present;
-  if (look.pixels.empty()) {
+  // Only a camera that watches for this type can say whether it is still there.
+  const bool watches =
+      look.state != "no_video" &&
+      std::find(look.rule_types.begin(), look.rule_types.end(), type) != look.rule_types.end();
+  if (!type.empty() && watches) r["still_present"] = present;
+  if (look.pixels.empty() || !args.value("frame", true)) {
     r["frame"] = nullptr;
     return r;
   }
