@@ -10,7 +10,7 @@ seconds=0
 [[ ${1:-} == --seconds ]] && seconds=${2:?}
 
 scripts/install-deps.sh
-scripts/build.sh release gridsight-edge gridsight-aggregator
+scripts/build.sh release gridsight-edge gridsight-aggregator gridsight-passwd
 
 work="$root/build/demo"
 pki="$work/pki"
@@ -64,11 +64,19 @@ if [[ ! -s $video ]]; then
   ffmpeg -loglevel error -y -i /usr/share/doc/opencv-doc/examples/data/vtest.avi \
     -c:v libx264 -preset veryfast -g 20 -pix_fmt yuv420p -an "$video"
 fi
+# The status page (docs/status-page.md): a fresh random password on every run, its slow hash
+# in the configuration; the password itself only goes to this terminal.
+status_port=8088
+status_password=$(openssl rand -base64 12 | tr -d '/+=')
+status_hash=$(printf '%s\n' "$status_password" | build/release/tools/gridsight-passwd)
 {
   echo "device_id: $device"
   echo "data_dir: $work/edge"
   tls "$device"
   cat <<YAML
+status:
+  port: $status_port
+  password_hash: "$status_hash"
 cameras:
   - id: "11010500001320000001"
     name: Jianwai street, market gate
@@ -116,4 +124,5 @@ build/release/edge/daemon/gridsight-edge --config "$work/edge.yaml" &
 pids+=($!)
 
 echo "demo: broker (mutual TLS on localhost:$port), aggregator and edge running; data in build/demo; Ctrl-C to stop"
+echo "demo: edge status page: http://127.0.0.1:$status_port/  password: $status_password"
 if ((seconds > 0)); then sleep "$seconds"; else wait; fi

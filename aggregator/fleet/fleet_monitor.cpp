@@ -216,6 +216,15 @@ void FleetMonitor::run() {
   }
 }
 
+void FleetMonitor::drain() {
+  std::deque<Message> batch;
+  {
+    std::lock_guard lock(queue_mu_);
+    batch.swap(queue_);
+  }
+  for (const auto& m : batch) handle(m);
+}
+
 void FleetMonitor::handle(const Message& m) {
   std::lock_guard work(work_mu_);
   auto t = topics_.parse(m.topic);

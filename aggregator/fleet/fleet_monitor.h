@@ -41,6 +41,8 @@ class FleetMonitor final : public FleetView {
   void stop();
   // Any thread (the MQTT callback): state, telemetry and event messages; others are ignored.
   void submit(const std::string& topic, const std::string& payload);
+  // Handles every queued message now (the thread does it as they come; tests without it).
+  void drain();
   // Evaluates time-based alerts now (the thread does it every check_interval).
   void check();
   static std::string topic(const std::string& root) { return root + "/dispatch/v1/fleet"; }

@@ -263,7 +263,11 @@ nlohmann::json CommandHandler::execute(const protocol::Command& c, const nlohman
     if (!type.empty() && o.type == type && (zone.empty() || o.zone == zone)) present = true;
   }
   r["open_incidents"] = std::move(open);
-  if (!type.empty()) r["still_present"] = present;
+  // Only a camera that watches for this type can say whether it is still there.
+  const bool watches =
+      look.state != "no_video" &&
+      std::find(look.rule_types.begin(), look.rule_types.end(), type) != look.rule_types.end();
+  if (!type.empty() && watches) r["still_present"] = present;
   if (look.pixels.empty() || !args.value("frame", true)) {
     r["frame"] = nullptr;
     return r;

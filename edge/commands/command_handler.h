@@ -9,7 +9,8 @@
 //                                  JPEG of the camera's latest analytics frame, inline base64
 //                                  (at most max_bytes, default and limit 192 KiB), its state
 //                                  and open incidents; with `type` (and `zone`), whether such
-//                                  an incident is open now ("still_present"); frame: false
+//                                  an incident is open now ("still_present", only for a
+//                                  camera with video and a rule of that type); frame: false
 //                                  leaves the picture out
 //   restart_camera {camera}        end the camera's capture session and reconnect at once
 //   diagnostics {log_lines?}       the health report and the last log lines (default 100)
@@ -51,6 +52,7 @@ struct CameraLook {
     std::int64_t since_ms = 0;
   };
   std::vector<Open> open_incidents;
+  std::vector<std::string> rule_types;  // event types the camera's rules raise
 };
 
 // Why a command could not be carried out (becomes status "error" with this reason).

@@ -80,6 +80,8 @@ EdgeConfig EdgeConfig::read(config::Section& root) {
       c.evidence = evidence::EvidenceConfig::read(ev);
     }
   }
+  auto st = root.section("status");
+  c.status = status::StatusConfig::read(st);
   auto syn = root.section("synthetic");
   c.synthetic = SyntheticConfig::read(syn);
   if (c.synthetic.enabled) {

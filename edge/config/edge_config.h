@@ -12,6 +12,7 @@
 #include "edge/capture/config.h"
 #include "edge/evidence/recorder.h"
 #include "edge/outbox/outbox.h"
+#include "edge/status/config.h"
 #include "edge/uplink/uplink.h"
 #include "protocol/event.h"
 
@@ -58,6 +59,7 @@ struct EdgeConfig {
   std::vector<CameraConfig> cameras;
   SyntheticConfig synthetic;
   evidence::EvidenceConfig evidence;  // directory defaults to <data_dir>/evidence-work
+  status::StatusConfig status;        // the on-device status page (docs/status-page.md)
 
   static EdgeConfig read(config::Section& root);
   static EdgeConfig load(const std::string& path);

@@ -15,6 +15,7 @@
 #include "edge/capture/probe.h"
 #include "edge/config/edge_config.h"
 #include "edge/daemon/device_services.h"
+#include "edge/daemon/status_page.h"
 #include "edge/daemon/video_pipeline.h"
 #include "edge/health/log_ring.h"
 #include "edge/outbox/outbox.h"
@@ -121,10 +122,16 @@ int run(int argc, char** argv) {
       [&services]() { return services.telemetry(); }, GRIDSIGHT_VERSION);
   services.attach(*uplink);
   services.start();
-  outbox.on_append([u = uplink.get()] { u->wake(); });
+  status::RecentEvents recent_events;
+  outbox.on_append([u = uplink.get(), &recent_events] {
+    u->wake();
+    recent_events.notify();
+  });
   uplink->start();
 
   if (std::size_t n = video.start()) spdlog::info("video: {} camera(s) started", n);
+  auto status_page = start_status_page(cfg, outbox, video, metrics, recent_events,
+                                       [&services] { return services.report().to_json(); });
 
   std::unique_ptr<SyntheticSource> source;
   if (cfg.synthetic.enabled) {
@@ -163,6 +170,8 @@ int run(int argc, char** argv) {
   spdlog::info("gridsight-edge: signal {} received, shutting down", sig);
   notifier.stopping();
   notifier.stop_watchdog();
+  if (status_page) status_page->stop();
+  recent_events.stop();
   services.stop();
   if (source) source->stop();
   video.stop();  // commits what it has before the uplink says goodbye

@@ -240,6 +240,11 @@ commands::CameraLook VideoPipeline::look(const std::string& camera_id) const {
   const Camera& cam = *it->second;
   std::lock_guard cl(cam.mu);
   for (const auto& [iid, o] : cam.open) l.open_incidents.push_back(o);
+  if (cam.analytics && cam.config.detection) {
+    for (const auto& r : cam.config.detection->rules) {
+      if (!r.type.empty()) l.rule_types.push_back(r.type);
+    }
+  }
   if (!cam.last.data.empty()) {
     l.frame_ms = cam.last.time_ms;
     l.width = cam.last.width;

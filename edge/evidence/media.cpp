@@ -207,6 +207,30 @@ void draw_boxes(std::uint8_t* rgb, int width, int height, int stride,
   }
 }
 
+std::string encode_jpeg(const std::uint8_t* pixels, int width, int height, int stride, int channels,
+                        int quality) {
+  if (!pixels || width <= 0 || height <= 0 || (channels != 1 && channels != 3) ||
+      stride < width * channels) {
+    throw std::runtime_error("jpeg encoding: bad image geometry");
+  }
+  tjhandle tj = tjInitCompress();
+  if (!tj) throw std::runtime_error("turbojpeg init failed");
+  unsigned char* jpeg = nullptr;
+  unsigned long size = 0;
+  const int rc =
+      tjCompress2(tj, pixels, width, stride, height, channels == 3 ? TJPF_BGR : TJPF_GRAY, &jpeg,
+                  &size, channels == 3 ? TJSAMP_420 : TJSAMP_GRAY, quality, TJFLAG_FASTDCT);
+  std::string err = rc != 0 ? tjGetErrorStr2(tj) : "";
+  tjDestroy(tj);
+  if (rc != 0) {
+    tjFree(jpeg);
+    throw std::runtime_error("jpeg encoding: " + err);
+  }
+  std::string out(reinterpret_cast<const char*>(jpeg), size);
+  tjFree(jpeg);
+  return out;
+}
+
 std::int64_t write_snapshot(const std::vector<PacketPtr>& all, std::int64_t at_ms,
                             const std::vector<protocol::Box>& boxes, int quality,
                             const std::string& path) {

@@ -28,6 +28,11 @@ std::int64_t write_snapshot(const std::vector<capture::PacketPtr>& packets, std:
                             const std::vector<protocol::Box>& boxes, int quality,
                             const std::string& path);
 
+// Encodes packed pixels (3 channels: BGR24, 1: GRAY8) as a JPEG with libjpeg-turbo, e.g. a
+// camera's latest analytics frame for the status page. Throws std::runtime_error.
+std::string encode_jpeg(const std::uint8_t* pixels, int width, int height, int stride,
+                        int channels, int quality);
+
 // Draws rectangle outlines into a packed RGB24 image (exposed for tests).
 void draw_boxes(std::uint8_t* rgb, int width, int height, int stride,
                 const std::vector<protocol::Box>& boxes);

@@ -416,6 +416,7 @@ std::string edge_config_yaml(const EdgeSpec& s) {
       y << "    rate_per_second: " << s.evidence_rate_per_second << "\n";
     }
   }
+  y << "status:\n" << (s.status_yaml.empty() ? "  enabled: false\n" : s.status_yaml);
   y << "cameras:\n";  // extra_yaml may continue this list (a camera with video)
   for (const auto& c : s.cameras) {
     y << "  - id: " << c << "\n"

@@ -205,6 +205,9 @@ struct EdgeSpec {
   std::string reconnect_max = "1s";
   std::optional<ClientTls> tls;  // connect over mutual TLS to "localhost"
   std::string extra_yaml;        // appended to the config file as it is
+  // Body of the `status:` section (indented two spaces); empty: the status page is off, so
+  // parallel tests do not contend for its default port.
+  std::string status_yaml;
 };
 std::string edge_config_yaml(const EdgeSpec& spec);
 

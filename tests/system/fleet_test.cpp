@@ -264,6 +264,7 @@ TEST(ServiceSystem, EdgeNotifiesReadyWatchdogStoppingAndLosesNoCommittedEventOnS
   const auto committed = edge.meta("last_seq").value_or(0);
   ASSERT_GE(committed, 200);
   edge.start();
+  ASSERT_TRUE(edge.process().wait_for_log("mqtt: connected", 60s)) << edge.process().log_tail();
   ASSERT_TRUE(wait_until([&] { return agg.stored("edge-n").value_or(0) == committed; }, 120s))
       << "stored " << agg.stored("edge-n").value_or(-1) << " of " << committed;
   EXPECT_EQ(edge.stop(), 0);
