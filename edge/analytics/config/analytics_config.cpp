@@ -310,6 +310,7 @@ Rule Rule::read(config::Section& s) {
     r.detector = DetectorKind::kCrowd;
     r.type = "crowd.gathering";
     r.min_count = 5;
+    r.dwell_ms = 10'000;
     r.min_duration_ms = 30'000;
     r.end_hold_ms = 5'000;
     r.cooldown_ms = 300'000;
@@ -323,6 +324,7 @@ Rule Rule::read(config::Section& s) {
     r.detector = DetectorKind::kLeftObject;
     r.type = "object.left";
     r.dwell_ms = 60'000;
+    r.near = 0.15;
     r.end_hold_ms = 5'000;
     r.cooldown_ms = 600'000;
   } else if (det == "stall") {
@@ -357,13 +359,13 @@ Rule Rule::read(config::Section& s) {
                            r.detector != DetectorKind::kTamper;
   if (object_rule) {
     r.zones = s.strings("zones");
-    if (r.detector != DetectorKind::kCrowd) {
-      r.dwell_ms = s.duration_ms("dwell", r.dwell_ms, 0, 86'400'000);
-    }
+    r.dwell_ms = s.duration_ms("dwell", r.dwell_ms, 0, 86'400'000);
     if (r.detector == DetectorKind::kCrowd || r.detector == DetectorKind::kStall) {
       r.min_count = static_cast<int>(s.integer("min_count", r.min_count, 1, 1000));
     }
-    if (r.detector == DetectorKind::kStall) r.near = s.number("near", r.near, 0.01, 1);
+    if (r.detector == DetectorKind::kStall || r.detector == DetectorKind::kLeftObject) {
+      r.near = s.number("near", r.near, 0.01, 1);
+    }
     if (r.detector == DetectorKind::kParking) {
       std::vector<std::string> cls =
           s.has("objects") ? s.strings("objects") : std::vector<std::string>{"vehicle"};

@@ -106,9 +106,11 @@ void Tracker::update(const std::vector<Detection>& dets, std::int64_t t_ms) {
     t.confidence = 0.7f * t.confidence + 0.3f * d.confidence;
     t.last_seen_ms = t_ms;
     t.missing = false;
+    for (auto& v : t.votes) v *= 0.9f;  // recent frames count most (blobs split and merge)
     t.votes[static_cast<std::size_t>(d.cls)] += d.confidence;
     t.cls = static_cast<ObjectClass>(std::max_element(t.votes.begin(), t.votes.end()) -
                                      t.votes.begin());
+    t.travelled = std::max(t.travelled, std::hypot(new_c.x - t.origin.x, new_c.y - t.origin.y));
     if (std::hypot(new_c.x - t.anchor.x, new_c.y - t.anchor.y) > s_.still_radius) {
       t.anchor = new_c;
       t.still_since_ms = t_ms;
@@ -131,7 +133,7 @@ void Tracker::update(const std::vector<Detection>& dets, std::int64_t t_ms) {
     t.box = dets[j].box;
     t.confidence = dets[j].confidence;
     t.first_ms = t.last_seen_ms = t.still_since_ms = t_ms;
-    t.anchor = t.centre();
+    t.anchor = t.origin = t.centre();
     t.votes[static_cast<std::size_t>(t.cls)] = dets[j].confidence;
     tracks_.push_back(std::move(t));
   }

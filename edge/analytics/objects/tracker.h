@@ -23,6 +23,8 @@ struct Track {
   std::int64_t first_ms = 0, last_seen_ms = 0;
   std::int64_t still_since_ms = 0;       // stationary (within still_radius) since
   cv::Point2f anchor;                    // where it has stood since still_since_ms
+  cv::Point2f origin;                    // where it was first seen
+  float travelled = 0;                   // farthest it has been from its origin (normalised)
   std::vector<std::int64_t> zone_since;  // per zone: inside since (ms), or -1
   std::array<float, kObjectClasses> votes{};
   bool missing = false;  // not detected in the last update (coasting)

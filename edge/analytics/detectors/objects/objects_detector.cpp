@@ -17,6 +17,8 @@ std::vector<std::vector<Point>> zone_polygons(const AnalyticsConfig& c) {
   return out;
 }
 
+constexpr float kVehicleTravel = 0.05f;
+
 // The distance between a point and a box (0 inside), normalised units.
 float distance_to(const cv::Rect2f& b, cv::Point2f p) {
   const float dx = std::max({b.x - p.x, 0.f, p.x - (b.x + b.width)});
@@ -30,8 +32,9 @@ class ObjectsDetector final : public Detector {
       : s_(setup.config->objects),
         detector_(make_object_detector(s_, setup.model)),
         tracker_(s_, zone_polygons(*setup.config)),
-        statics_(s_),
-        config_(setup.config) {
+        statics_(s_, setup.config->motion.shadow_uniformity),
+        config_(setup.config),
+        blobs_(detector_->uses_foreground()) {
     for (const Rule* rule : setup.rules) {
       std::vector<int> zones;
       for (const auto& id : rule->zones) {
@@ -105,7 +108,15 @@ class ObjectsDetector final : public Detector {
     } else {
       tracker_.predict(t);
     }
-    if (needs_statics_) statics_.update(*f.gray, f.foreground->mask(), t);
+    if (needs_statics_) {
+      people_.clear();
+      for (const auto& tr : tracker_.tracks()) {
+        if (cls_of(tr) == ObjectClass::kPerson && tr.confirmed(s_.confirm_ms)) {
+          people_.push_back(tr.box);
+        }
+      }
+      statics_.update(*f.gray, f.foreground->mask(), f.foreground->background(), people_, t);
+    }
     for (const Watch& w : watches_) evaluate(w, t, engine);
   }
 
@@ -144,6 +155,25 @@ class ObjectsDetector final : public Detector {
     return !in.regions.empty();
   }
 
+  // Blobs know size and shape only: a "vehicle" that has never moved is a static object
+  // (vehicles are seen arriving); a model's class is taken as it is.
+  ObjectClass cls_of(const Track& tr) const {
+    if (blobs_ && tr.cls == ObjectClass::kVehicle && tr.travelled < kVehicleTravel) {
+      return ObjectClass::kOther;
+    }
+    return tr.cls;
+  }
+  int people_near(const cv::Rect2f& box, double near) const {
+    int people = 0;
+    for (const auto& tr : tracker_.tracks()) {
+      if (cls_of(tr) == ObjectClass::kPerson && tr.confirmed(s_.confirm_ms) &&
+          distance_to(box, tr.centre()) <= near) {
+        ++people;
+      }
+    }
+    return people;
+  }
+
   bool in_zone(const Track& tr, int zone) const {
     return zone < 0 || (static_cast<std::size_t>(zone) < tr.zone_since.size() &&
                         tr.zone_since[static_cast<std::size_t>(zone)] >= 0);
@@ -159,7 +189,7 @@ class ObjectsDetector final : public Detector {
   // A static region is an object (not a person or vehicle standing still).
   bool is_object(const StaticRegions::Region& r) const {
     for (const auto& tr : tracker_.tracks()) {
-      if (tr.cls != ObjectClass::kPerson && tr.cls != ObjectClass::kVehicle) continue;
+      if (cls_of(tr) != ObjectClass::kPerson && cls_of(tr) != ObjectClass::kVehicle) continue;
       if (!tr.confirmed(s_.confirm_ms)) continue;
       const float inter = (tr.box & r.box).area();
       if (inter > 0.3f * r.box.area()) return false;
@@ -187,12 +217,10 @@ class ObjectsDetector final : public Detector {
       case DetectorKind::kLoitering:
       case DetectorKind::kCrowd:
         for (const auto& tr : tracker_.tracks()) {
-          if (tr.cls != ObjectClass::kPerson || !tr.confirmed(s_.confirm_ms)) continue;
+          if (cls_of(tr) != ObjectClass::kPerson || !tr.confirmed(s_.confirm_ms)) continue;
           if (!in_zone(tr, w.zone)) continue;
-          if (rule.detector == DetectorKind::kLoitering &&
-              zone_time(tr, w.zone, t) < rule.dwell_ms) {
-            continue;
-          }
+          // Loitering: this person has stayed the dwell; crowd: people who stay, not pass.
+          if (zone_time(tr, w.zone, t) < rule.dwell_ms) continue;
           ++count;
           conf += tr.confidence;
           add_box(tr.box, tr.confidence, tr.id);
@@ -203,7 +231,7 @@ class ObjectsDetector final : public Detector {
         return;
       case DetectorKind::kParking:
         for (const auto& tr : tracker_.tracks()) {
-          if (!(rule.classes >> static_cast<int>(tr.cls) & 1) || !tr.confirmed(s_.confirm_ms)) {
+          if (!(rule.classes >> static_cast<int>(cls_of(tr)) & 1) || !tr.confirmed(s_.confirm_ms)) {
             continue;
           }
           if (!in_zone(tr, w.zone) || tr.stationary_ms(t) < rule.dwell_ms) continue;
@@ -217,16 +245,14 @@ class ObjectsDetector final : public Detector {
       case DetectorKind::kLeftObject:
       case DetectorKind::kStall:
         for (const auto& r : statics_.regions()) {
-          if (r.age_ms(t) < rule.dwell_ms || !region_in_zone(r, w.zone) || !is_object(r)) continue;
-          if (rule.detector == DetectorKind::kStall) {
-            int people = 0;
-            for (const auto& tr : tracker_.tracks()) {
-              if (tr.cls == ObjectClass::kPerson && tr.confirmed(s_.confirm_ms) &&
-                  distance_to(r.box, tr.centre()) <= rule.near) {
-                ++people;
-              }
-            }
-            if (people < rule.min_count) continue;
+          if (!r.reportable() || r.age_ms(t) < rule.dwell_ms || !region_in_zone(r, w.zone) ||
+              !is_object(r)) {
+            continue;
+          }
+          // A stall has people around it; a left object has nobody attending it.
+          const int people = people_near(r.box, rule.near);
+          if (rule.detector == DetectorKind::kStall ? people < rule.min_count : people > 0) {
+            continue;
           }
           ++count;
           add_box(r.box, 0.6f, -1);
@@ -244,8 +270,10 @@ class ObjectsDetector final : public Detector {
   StaticRegions statics_;
   const AnalyticsConfig* config_;
   std::vector<Watch> watches_;
+  bool blobs_ = false;
   bool needs_statics_ = false;
   std::vector<Detection> dets_;
+  std::vector<cv::Rect2f> people_;
   std::int64_t last_scan_ms_ = -1, last_detect_ms_ = -1;
   std::array<NormBox, RuleEngine::kMaxBoxes> boxes_{};
   std::size_t n_ = 0;
