@@ -59,8 +59,8 @@ void Tracker::predict(std::int64_t t_ms) {
 void Tracker::update(const std::vector<Detection>& dets, std::int64_t t_ms) {
   const std::int64_t prev = now_;
   // Predicted positions at t_ms (keep the pre-prediction boxes for velocity).
-  std::vector<cv::Rect2f> before;
-  before.reserve(tracks_.size());
+  std::vector<cv::Rect2f>& before = before_;  // kept: no allocation per frame
+  before.clear();
   for (const auto& t : tracks_) before.push_back(t.box);
   advance(t_ms);
 

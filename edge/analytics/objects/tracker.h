@@ -66,6 +66,7 @@ class Tracker {
   };
   std::vector<Pair> pairs_;
   std::vector<char> det_used_, track_used_;
+  std::vector<cv::Rect2f> before_;
 };
 
 bool inside_polygon(const std::vector<Point>& polygon, double x, double y);
