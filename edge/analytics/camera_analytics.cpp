@@ -37,7 +37,7 @@ struct CameraAnalytics::Impl {
     const bool object_rules =
         std::any_of(config.rules.begin(), config.rules.end(), [](const Rule& r) {
           return r.detector != DetectorKind::kMotion && r.detector != DetectorKind::kLineCrossing &&
-                 r.detector != DetectorKind::kTamper;
+                 r.detector != DetectorKind::kTamper && r.detector != DetectorKind::kFire;
         });
     // A missing or broken model is a start-up error (naming the manifest), not a later one.
     if (config.enabled && object_rules && config.objects.backend == "dnn" && config.objects.model) {

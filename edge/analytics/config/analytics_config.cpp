@@ -114,6 +114,8 @@ const char* to_string(DetectorKind kind) {
       return "left_object";
     case DetectorKind::kStall:
       return "stall";
+    case DetectorKind::kFire:
+      return "fire";
   }
   return "?";
 }
@@ -299,7 +301,7 @@ Rule Rule::read(config::Section& s) {
   r.id = read_id(s);
   std::string det = s.choice("detector", "",
                              {"motion", "line_crossing", "tamper", "loitering", "crowd", "parking",
-                              "left_object", "stall"});
+                              "left_object", "stall", "fire"});
   if (det == "loitering") {
     r.detector = DetectorKind::kLoitering;
     r.type = "person.loitering";
@@ -333,6 +335,12 @@ Rule Rule::read(config::Section& s) {
     r.dwell_ms = 120'000;
     r.end_hold_ms = 10'000;
     r.cooldown_ms = 600'000;
+  } else if (det == "fire") {
+    r.detector = DetectorKind::kFire;
+    r.type = "fire.smoke";
+    r.min_duration_ms = 5'000;
+    r.end_hold_ms = 3'000;
+    r.cooldown_ms = 600'000;
   } else if (det == "motion") {
     r.detector = DetectorKind::kMotion;
     r.type = "zone.intrusion";
@@ -356,7 +364,7 @@ Rule Rule::read(config::Section& s) {
   r.min_confidence = s.number("min_confidence", 0, 0, 1);
   const bool object_rule = r.detector != DetectorKind::kMotion &&
                            r.detector != DetectorKind::kLineCrossing &&
-                           r.detector != DetectorKind::kTamper;
+                           r.detector != DetectorKind::kTamper && r.detector != DetectorKind::kFire;
   if (object_rule) {
     r.zones = s.strings("zones");
     r.dwell_ms = s.duration_ms("dwell", r.dwell_ms, 0, 86'400'000);
@@ -379,6 +387,14 @@ Rule Rule::read(config::Section& s) {
         }
       }
     }
+  } else if (r.detector == DetectorKind::kFire) {
+    if (!s.boolean("experimental", false)) {
+      s.fail("experimental",
+             "fire detection is experimental (flame colour + motion + flicker, not evaluated on "
+             "real footage): set experimental: true to use it");
+    }
+    r.zones = s.strings("zones");
+    r.min_area = s.number("min_area", 0.002, 0.0001, 1);
   } else if (r.detector == DetectorKind::kMotion) {
     r.zones = s.strings("zones");
     r.min_area = s.number("min_area", r.min_area, 0.0001, 1);

@@ -101,6 +101,7 @@ enum class DetectorKind {
   kParking,
   kLeftObject,
   kStall,
+  kFire,  // experimental: not evaluated on footage; a rule must say `experimental: true`
 };
 const char* to_string(DetectorKind kind);
 

@@ -1,5 +1,6 @@
 #include "edge/analytics/detectors/registry.h"
 
+#include "edge/analytics/detectors/fire/fire_detector.h"
 #include "edge/analytics/detectors/line_crossing/line_crossing_detector.h"
 #include "edge/analytics/detectors/motion/motion_detector.h"
 #include "edge/analytics/detectors/objects/objects_detector.h"
@@ -26,6 +27,7 @@ const std::vector<DetectorEntry>& detector_registry() {
        "objects",
        true,
        &make_objects_detector},
+      {{DetectorKind::kFire}, "fire", true, &make_fire_detector},  // experimental
   };
   return kList;
 }

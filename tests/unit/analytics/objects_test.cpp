@@ -364,6 +364,42 @@ TEST(ObjectRules, StallNeedsPeopleAroundTheStaticObject) {
   EXPECT_TRUE(of_type(run(without, 0, 20, scene(false)), "vendor.stall").empty());
 }
 
+TEST(FireDetector, ExperimentalFlickeringFlameFiresNotSteadyRedThings) {
+  EXPECT_THROW(config_of("rules:\n  - {id: f, detector: fire}\n"), std::exception);
+  const auto cfg = config_of(std::string(kObjectsCamera) +
+                             "  - {id: f, detector: fire, experimental: true, zones: [square]}\n");
+  const cv::Mat bg = textured_scene(12);
+  cv::RNG rng(3);
+  {
+    CameraAnalytics cam(cfg);  // a flame burning from 3 s: its shape changes every frame
+    auto out = run(cam, 0, 15, [&](double t, cv::Mat& f) {
+      f = bg.clone();
+      if (t < 3) return;
+      for (int k = 0; k < 6; ++k) {
+        const cv::Point c(380 + rng.uniform(-12, 12), 280 - rng.uniform(0, 40));
+        cv::ellipse(f, c, cv::Size(rng.uniform(6, 18), rng.uniform(10, 30)), 0, 0, 360,
+                    cv::Scalar(rng.uniform(0, 60), rng.uniform(120, 220), 255), cv::FILLED);
+      }
+    });
+    auto fire = of_type(out, "fire.smoke");
+    ASSERT_EQ(fire.size(), 1u);
+    EXPECT_NEAR(start_s(fire[0]), 3 + 1, 1.5);  // after 1 s of flicker history
+    EXPECT_EQ(fire[0].attributes.at("experimental"), "true");
+  }
+  {
+    CameraAnalytics cam(cfg);  // an orange car drives through; an orange sign stays
+    auto out = run(cam, 0, 15, [&](double t, cv::Mat& f) {
+      f = bg.clone();
+      cv::rectangle(f, cv::Rect(250, 150, 40, 30), cv::Scalar(0, 140, 255), cv::FILLED);
+      if (t > 3 && t < 9) {
+        const int x = static_cast<int>(100 + 80 * (t - 3));
+        cv::rectangle(f, cv::Rect(x, 260, 90, 40), cv::Scalar(20, 120, 240), cv::FILLED);
+      }
+    });
+    EXPECT_TRUE(of_type(out, "fire.smoke").empty());
+  }
+}
+
 TEST(ObjectRules, DwellMustBeShorterThanTheAbsorbTime) {
   EXPECT_THROW(config_of("motion: {absorb_time: 60s}\nrules:\n  - {id: l, detector: left_object, "
                          "dwell: 60s}\n"),
