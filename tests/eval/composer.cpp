@@ -116,6 +116,13 @@ cv::Mat Composer::read_at(double seconds) {
   return f.clone();
 }
 
+bool Composer::skip() {
+  if (index_ / fps_ >= clip_.length) return false;
+  if (!clip_.still && !cap_.grab()) return false;
+  ++index_;
+  return true;
+}
+
 bool Composer::next(cv::Mat& frame, double& t) {
   t = index_ / fps_;
   if (t >= clip_.length) return false;

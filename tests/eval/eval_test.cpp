@@ -73,8 +73,12 @@ void evaluate(const std::string& clips_file, const std::string& baseline_file,
     cv::Mat frame;
     double t = 0;
     int index = 0;
-    while (composer.next(frame, t)) {
-      if (index++ % step != 0) continue;
+    for (;;) {
+      if (index++ % step != 0) {  // not analysed: not made either
+        if (!composer.skip()) break;
+        continue;
+      }
+      if (!composer.next(frame, t)) break;
       analytics::AnalyticsFrame f;
       f.image = frame;
       f.pts_ms = kBaseMs + static_cast<std::int64_t>(std::llround(t * 1000));
