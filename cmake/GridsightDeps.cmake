@@ -38,7 +38,7 @@ endif()
 # Edge analytics (edge/analytics): OpenCV 4.6, only modules present in the arm64 sysroot.
 # Never highgui/videoio/imgcodecs on the edge (tests and benchmarks may ask for videoio).
 if(GRIDSIGHT_BUILD_EDGE)
-  find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc video)
+  find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc video objdetect dnn)
 endif()
 # The RTSP server the capture tests start (tests/support/rtsp_server.c): host tests only.
 # Debian 12: libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-{base,good,bad}.

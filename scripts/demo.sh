@@ -98,6 +98,7 @@ cameras:
         - {id: lawn-intrusion, detector: motion, type: zone.intrusion, zones: [lawn],
            min_area: 0.004, min_duration: 1s, end_hold: 3s, cooldown: 30s}
         - {id: lawn-west-crossing, detector: line_crossing, type: line.crossing, lines: [lawn_west]}
+        - {id: lawn-loitering, detector: loitering, zones: [lawn], dwell: 12s}
         - {id: tamper, detector: tamper, end_hold: 2s, cooldown: 60s}
 evidence:
   directory: $work/edge/evidence-work

@@ -1,5 +1,6 @@
 #include "edge/analytics/camera_analytics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
@@ -7,6 +8,7 @@
 #include "edge/analytics/detectors/shared/foreground.h"
 #include "edge/analytics/detectors/shared/regions.h"
 #include "edge/analytics/detectors/tamper/tamper_detector.h"
+#include "edge/analytics/objects/object_detector.h"
 #include "edge/analytics/rules/rule_engine.h"
 
 namespace gridsight::analytics {
@@ -29,7 +31,19 @@ struct CameraAnalytics::Impl {
   bool paused = false;
   std::int64_t paused_since = 0;
 
-  explicit Impl(AnalyticsConfig c) : config(std::move(c)) {}
+  std::shared_ptr<DnnModel> model;  // objects.backend dnn, loaded at construction
+
+  explicit Impl(AnalyticsConfig c) : config(std::move(c)) {
+    const bool object_rules =
+        std::any_of(config.rules.begin(), config.rules.end(), [](const Rule& r) {
+          return r.detector != DetectorKind::kMotion && r.detector != DetectorKind::kLineCrossing &&
+                 r.detector != DetectorKind::kTamper && r.detector != DetectorKind::kFire;
+        });
+    // A missing or broken model is a start-up error (naming the manifest), not a later one.
+    if (config.enabled && object_rules && config.objects.backend == "dnn" && config.objects.model) {
+      model = load_dnn_model(*config.objects.model);
+    }
+  }
 
   // Built on the first frame (and when the input size changes): masks need the size.
   void build(cv::Size input) {
@@ -51,13 +65,16 @@ struct CameraAnalytics::Impl {
       setup.work_size = work_size;
       setup.static_mask = &static_mask_;
       setup.engine = &engine;
+      setup.model = model;
       for (const auto& r : config.rules) {
-        if (r.detector == entry.kind) setup.rules.push_back(&r);
+        if (std::find(entry.kinds.begin(), entry.kinds.end(), r.detector) != entry.kinds.end()) {
+          setup.rules.push_back(&r);
+        }
       }
       if (setup.rules.empty()) continue;
       detectors.push_back(entry.make(setup));
       needs_fg.push_back(entry.needs_foreground);
-      if (entry.kind == DetectorKind::kTamper) {
+      if (entry.kinds.front() == DetectorKind::kTamper) {
         tamper = static_cast<TamperDetector*>(detectors.back().get());
       }
       if (entry.needs_foreground && !foreground) {
@@ -109,6 +126,7 @@ void CameraAnalytics::process(const AnalyticsFrame& frame, std::vector<Incident>
   FrameContext ctx;
   ctx.pts_ms = frame.pts_ms;
   ctx.gray = &m.gray_;
+  ctx.image = &frame.image;
   bool fg_done = false;
   for (std::size_t i = 0; i < m.detectors.size(); ++i) {
     Detector& d = *m.detectors[i];

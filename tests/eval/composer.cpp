@@ -89,7 +89,7 @@ Composer::Composer(const std::string& video, const Clip& clip, double fps)
     : cap_(video), clip_(clip), fps_(fps) {
   if (!cap_.isOpened()) throw std::runtime_error("cannot open " + video);
   for (const auto& e : clip_.effects) {
-    if (e.kind == "paste" || e.kind == "move") {
+    if (e.kind == "paste" || e.kind == "move" || e.kind == "place") {
       cv::Mat src = read_at(e.src_time);
       patches_.push_back(src(rect_of(e.src, src.size())).clone());
     } else {
@@ -116,6 +116,13 @@ cv::Mat Composer::read_at(double seconds) {
   return f.clone();
 }
 
+bool Composer::skip() {
+  if (index_ / fps_ >= clip_.length) return false;
+  if (!clip_.still && !cap_.grab()) return false;
+  ++index_;
+  return true;
+}
+
 bool Composer::next(cv::Mat& frame, double& t) {
   t = index_ / fps_;
   if (t >= clip_.length) return false;
@@ -137,9 +144,9 @@ bool Composer::next(cv::Mat& frame, double& t) {
     const Effect& e = clip_.effects[i];
     if (t < e.from || t > e.to) {
       if (!(e.kind == "move" || e.kind == "paste") || t < e.from) continue;
-      if (e.kind == "move") continue;  // the walker left the view
+      if (e.kind == "move" || e.kind == "place") continue;  // walked away / taken away
     }
-    if (e.kind == "paste") {
+    if (e.kind == "paste" || e.kind == "place") {
       draw_patch(frame_, patches_[i], rect_of(e.dst, frame_.size()).tl());
     } else if (e.kind == "move") {
       const double k = std::clamp((t - e.from) / std::max(1e-6, e.to - e.from), 0.0, 1.0);

@@ -49,6 +49,8 @@ class Composer {
   Composer(const std::string& video, const Clip& clip, double fps);
   // False at the end of the clip. `t` is seconds from the clip's start.
   bool next(cv::Mat& frame, double& t);
+  // Passes over the next frame without making it (a frame that is not analysed).
+  bool skip();
 
  private:
   cv::Mat read_at(double seconds);

@@ -1,7 +1,9 @@
 #include "edge/analytics/config/analytics_config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "common/config/location.h"
 #include "common/config/section.h"
@@ -102,8 +104,134 @@ const char* to_string(DetectorKind kind) {
       return "line_crossing";
     case DetectorKind::kTamper:
       return "tamper";
+    case DetectorKind::kLoitering:
+      return "loitering";
+    case DetectorKind::kCrowd:
+      return "crowd";
+    case DetectorKind::kParking:
+      return "parking";
+    case DetectorKind::kLeftObject:
+      return "left_object";
+    case DetectorKind::kStall:
+      return "stall";
+    case DetectorKind::kFire:
+      return "fire";
   }
   return "?";
+}
+
+const char* to_string(ObjectClass cls) {
+  switch (cls) {
+    case ObjectClass::kPerson:
+      return "person";
+    case ObjectClass::kVehicle:
+      return "vehicle";
+    case ObjectClass::kBicycle:
+      return "bicycle";
+    case ObjectClass::kOther:
+      return "other";
+  }
+  return "?";
+}
+
+ObjectSettings ObjectSettings::read(config::Section& s) {
+  ObjectSettings o;
+  o.backend = s.choice("backend", o.backend, {"blobs", "hog", "dnn"});
+  if (s.has("model")) {
+    if (o.backend != "dnn") s.fail("model", "a model is used only with backend: dnn");
+    std::string path = s.required_string("model");
+    if (!path.empty() && path[0] != '/') {
+      const auto slash = s.file().rfind('/');
+      if (slash != std::string::npos) path = s.file().substr(0, slash + 1) + path;
+    }
+    o.model = ModelManifest::load(path);
+  } else if (o.backend == "dnn") {
+    s.fail("model", "backend: dnn needs a model manifest (models/*.yaml)");
+  }
+  o.scan_interval_ms = s.duration_ms("scan_interval", o.scan_interval_ms, 0, 3'600'000);
+  o.detect_interval_ms = s.duration_ms("detect_interval", o.detect_interval_ms, 0, 60'000);
+  o.max_regions = static_cast<int>(s.integer("max_regions", o.max_regions, 1, 16));
+  o.min_confidence = s.number("min_confidence", o.min_confidence, 0, 1);
+  auto person = s.section("person");
+  o.person_min_height = person.number("min_height", o.person_min_height, 0.005, 1);
+  o.person_max_height = person.number("max_height", o.person_max_height, 0.005, 1);
+  o.person_min_aspect = person.number("min_aspect", o.person_min_aspect, 0.5, 10);
+  if (o.person_max_height < o.person_min_height) {
+    person.fail("max_height", "must be at least min_height");
+  }
+  person.finish();
+  auto vehicle = s.section("vehicle");
+  o.vehicle_min_area = vehicle.number("min_area", o.vehicle_min_area, 0.0001, 1);
+  o.vehicle_max_aspect = vehicle.number("max_aspect", o.vehicle_max_aspect, 0.1, 5);
+  vehicle.finish();
+  o.max_missed_ms = s.duration_ms("max_missed", o.max_missed_ms, 0, 60'000);
+  o.match_distance = s.number("match_distance", o.match_distance, 0.001, 1);
+  o.still_radius = s.number("still_radius", o.still_radius, 0.001, 0.5);
+  o.confirm_ms = s.duration_ms("confirm_time", o.confirm_ms, 0, 60'000);
+  o.static_after_ms = s.duration_ms("static_after", o.static_after_ms, 500, 600'000);
+  o.static_min_area = s.number("static_min_area", o.static_min_area, 0.00005, 0.5);
+  o.static_diff = s.number("static_diff", o.static_diff, 1, 128);
+  s.finish();
+  return o;
+}
+
+ModelManifest ModelManifest::load(const std::string& path) {
+  auto s = config::load_file(path);
+  ModelManifest m;
+  m.manifest = path;
+  const std::string dir =
+      path.rfind('/') == std::string::npos ? "" : path.substr(0, path.rfind('/') + 1);
+  auto resolve = [&](const std::string& f) { return f.empty() || f[0] == '/' ? f : dir + f; };
+  m.format = s.choice("format", "", {"darknet", "onnx", "caffe", "tensorflow"});
+  m.file = resolve(s.required_string("file"));
+  m.config_file = resolve(s.string("config", ""));
+  if (m.format != "onnx" && m.config_file.empty()) {
+    s.fail("config", "a " + m.format + " model needs its network description file");
+  }
+  auto size = s.numbers("input_size");
+  if (size.size() != 2 || size[0] < 8 || size[1] < 8 || size[0] > 4096 || size[1] > 4096) {
+    s.fail("input_size", "must be [width, height] in pixels (8..4096)");
+  }
+  m.input_width = static_cast<int>(size[0]);
+  m.input_height = static_cast<int>(size[1]);
+  auto norm = s.section("normalisation");
+  m.scale = norm.number("scale", m.scale, 1e-6, 10);
+  if (norm.has("mean")) {
+    auto mean = norm.numbers("mean");
+    if (mean.size() != 3) norm.fail("mean", "must be three channel means");
+    m.mean = {mean[0], mean[1], mean[2]};
+  }
+  m.swap_rb = norm.boolean("rgb", m.swap_rb);
+  norm.finish();
+  m.decoding = s.choice("decoding", "", {"yolo", "ssd"});
+  m.class_offset = s.boolean("background_class", m.decoding == "ssd");
+  if (m.decoding == "yolo") {
+    m.pixel_boxes = s.choice("box_units", "normalised", {"normalised", "pixels"}) == "pixels";
+    m.times_objectness = s.boolean("times_objectness", false);
+  }
+  m.confidence = s.number("confidence", m.confidence, 0.01, 1);
+  m.nms = s.number("nms", m.nms, 0.01, 1);
+  m.labels = s.strings("labels");
+  if (m.labels.empty()) s.fail("labels", "the model's labels, in output order, are required");
+  m.classes.assign(m.labels.size(), -1);
+  auto map = s.section("classes");
+  static const char* kNames[] = {"person", "vehicle", "bicycle", "other"};
+  for (int c = 0; c < 4; ++c) {
+    for (const auto& label : map.strings(kNames[c])) {
+      auto it = std::find(m.labels.begin(), m.labels.end(), label);
+      if (it == m.labels.end()) map.fail(kNames[c], "no label \"" + label + "\" in labels");
+      m.classes[static_cast<std::size_t>(it - m.labels.begin())] = c;
+    }
+  }
+  map.finish();
+  s.finish();
+  for (const auto& f : {m.file, m.config_file}) {
+    if (f.empty()) continue;
+    std::FILE* fp = std::fopen(f.c_str(), "rb");
+    if (!fp) throw std::runtime_error("model manifest " + path + ": cannot read model file " + f);
+    std::fclose(fp);
+  }
+  return m;
 }
 
 const char* to_string(TamperSubtype subtype) {
@@ -171,8 +299,49 @@ TamperSettings TamperSettings::read(config::Section& s) {
 Rule Rule::read(config::Section& s) {
   Rule r;
   r.id = read_id(s);
-  std::string det = s.choice("detector", "", {"motion", "line_crossing", "tamper"});
-  if (det == "motion") {
+  std::string det = s.choice("detector", "",
+                             {"motion", "line_crossing", "tamper", "loitering", "crowd", "parking",
+                              "left_object", "stall", "fire"});
+  if (det == "loitering") {
+    r.detector = DetectorKind::kLoitering;
+    r.type = "person.loitering";
+    r.dwell_ms = 60'000;
+    r.end_hold_ms = 3'000;
+    r.cooldown_ms = 300'000;
+  } else if (det == "crowd") {
+    r.detector = DetectorKind::kCrowd;
+    r.type = "crowd.gathering";
+    r.min_count = 5;
+    r.dwell_ms = 10'000;
+    r.min_duration_ms = 30'000;
+    r.end_hold_ms = 5'000;
+    r.cooldown_ms = 300'000;
+  } else if (det == "parking") {
+    r.detector = DetectorKind::kParking;
+    r.type = "parking.illegal";
+    r.dwell_ms = 180'000;
+    r.end_hold_ms = 10'000;
+    r.cooldown_ms = 600'000;
+  } else if (det == "left_object") {
+    r.detector = DetectorKind::kLeftObject;
+    r.type = "object.left";
+    r.dwell_ms = 60'000;
+    r.near = 0.15;
+    r.end_hold_ms = 5'000;
+    r.cooldown_ms = 600'000;
+  } else if (det == "stall") {
+    r.detector = DetectorKind::kStall;
+    r.type = "vendor.stall";
+    r.dwell_ms = 120'000;
+    r.end_hold_ms = 10'000;
+    r.cooldown_ms = 600'000;
+  } else if (det == "fire") {
+    r.detector = DetectorKind::kFire;
+    r.type = "fire.smoke";
+    r.min_duration_ms = 5'000;
+    r.end_hold_ms = 3'000;
+    r.cooldown_ms = 600'000;
+  } else if (det == "motion") {
     r.detector = DetectorKind::kMotion;
     r.type = "zone.intrusion";
     r.min_duration_ms = 1'000;
@@ -193,7 +362,40 @@ Rule Rule::read(config::Section& s) {
   r.cooldown_ms = s.duration_ms("cooldown", r.cooldown_ms, 0, 86'400'000);
   r.update_interval_ms = s.duration_ms("update_interval", 0, 0, 86'400'000);
   r.min_confidence = s.number("min_confidence", 0, 0, 1);
-  if (r.detector == DetectorKind::kMotion) {
+  const bool object_rule = r.detector != DetectorKind::kMotion &&
+                           r.detector != DetectorKind::kLineCrossing &&
+                           r.detector != DetectorKind::kTamper && r.detector != DetectorKind::kFire;
+  if (object_rule) {
+    r.zones = s.strings("zones");
+    r.dwell_ms = s.duration_ms("dwell", r.dwell_ms, 0, 86'400'000);
+    if (r.detector == DetectorKind::kCrowd || r.detector == DetectorKind::kStall) {
+      r.min_count = static_cast<int>(s.integer("min_count", r.min_count, 1, 1000));
+    }
+    if (r.detector == DetectorKind::kStall || r.detector == DetectorKind::kLeftObject) {
+      r.near = s.number("near", r.near, 0.01, 1);
+    }
+    if (r.detector == DetectorKind::kParking) {
+      std::vector<std::string> cls =
+          s.has("objects") ? s.strings("objects") : std::vector<std::string>{"vehicle"};
+      for (const auto& c : cls) {
+        if (c == "vehicle") {
+          r.classes |= 1u << static_cast<int>(ObjectClass::kVehicle);
+        } else if (c == "bicycle") {
+          r.classes |= 1u << static_cast<int>(ObjectClass::kBicycle);
+        } else {
+          s.fail("objects", "parking counts vehicle and/or bicycle");
+        }
+      }
+    }
+  } else if (r.detector == DetectorKind::kFire) {
+    if (!s.boolean("experimental", false)) {
+      s.fail("experimental",
+             "fire detection is experimental (flame colour + motion + flicker, not evaluated on "
+             "real footage): set experimental: true to use it");
+    }
+    r.zones = s.strings("zones");
+    r.min_area = s.number("min_area", 0.002, 0.0001, 1);
+  } else if (r.detector == DetectorKind::kMotion) {
     r.zones = s.strings("zones");
     r.min_area = s.number("min_area", r.min_area, 0.0001, 1);
   } else if (r.detector == DetectorKind::kLineCrossing) {
@@ -282,6 +484,8 @@ AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
   c.motion = MotionSettings::read(ms);
   auto ts = s.section("tamper");
   c.tamper = TamperSettings::read(ts);
+  auto os = s.section("objects");
+  c.objects = ObjectSettings::read(os);
   for (auto& r : s.list("rules")) {
     c.rules.push_back(Rule::read(r));
     check_unique(r, c.rules, "rule");
@@ -294,6 +498,13 @@ AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
     }
     if (rule.detector == DetectorKind::kLineCrossing && c.lines.empty()) {
       r.fail("detector", "a line_crossing rule needs configured lines");
+    }
+    if ((rule.detector == DetectorKind::kLeftObject || rule.detector == DetectorKind::kStall ||
+         (rule.detector == DetectorKind::kParking && c.objects.backend == "blobs")) &&
+        rule.dwell_ms + c.objects.static_after_ms >= c.motion.absorb_ms) {
+      r.fail("dwell",
+             "must be shorter than motion.absorb_time minus objects.static_after (a still "
+             "object becomes background after absorb_time)");
     }
     if (!rule.schedule.empty() && !c.schedule(rule.schedule)) {
       r.fail("schedule", "no schedule \"" + rule.schedule + "\" is configured");

@@ -91,8 +91,70 @@ struct TamperSettings {
   static TamperSettings read(config::Section& s);
 };
 
-enum class DetectorKind { kMotion, kLineCrossing, kTamper };
+enum class DetectorKind {
+  kMotion,
+  kLineCrossing,
+  kTamper,
+  // On tracked objects and static regions (detectors/objects, docs/analytics.md "Objects").
+  kLoitering,
+  kCrowd,
+  kParking,
+  kLeftObject,
+  kStall,
+  kFire,  // experimental: not evaluated on footage; a rule must say `experimental: true`
+};
 const char* to_string(DetectorKind kind);
+
+// The object classes rules speak of; a detection backend maps its labels onto these.
+enum class ObjectClass { kPerson, kVehicle, kBicycle, kOther };
+inline constexpr std::size_t kObjectClasses = 4;
+const char* to_string(ObjectClass cls);
+
+// A detection model described by a manifest file in models/ (docs/analytics.md "Models").
+struct ModelManifest {
+  std::string manifest;     // the manifest's path (named in every error)
+  std::string format;       // darknet | onnx | caffe | tensorflow
+  std::string file;         // weights, resolved against the manifest's folder
+  std::string config_file;  // darknet .cfg / caffe .prototxt / tf .pbtxt, or empty
+  int input_width = 0, input_height = 0;
+  double scale = 1.0 / 255;
+  std::array<double, 3> mean{0, 0, 0};
+  bool swap_rb = true;            // the model wants RGB
+  std::string decoding;           // yolo: rows [cx, cy, w, h, objectness, class scores...]
+                                  // ssd: [1, 1, N, 7] rows [image, class, score, x1, y1, x2, y2]
+  bool class_offset = false;      // ssd: class ids start at 1 (0 = background)
+  bool pixel_boxes = false;       // yolo: boxes in input pixels (else normalised 0..1)
+  bool times_objectness = false;  // yolo: class scores still to be multiplied by objectness
+  double confidence = 0.5;
+  double nms = 0.45;
+  std::vector<std::string> labels;
+  std::vector<int> classes;  // per label: ObjectClass, or -1 (label ignored)
+  // Reads and checks a manifest; a missing or unreadable model file fails naming the manifest.
+  static ModelManifest load(const std::string& path);
+};
+
+// Object detection, tracking and static regions, shared by the object rules.
+struct ObjectSettings {
+  std::string backend = "blobs";  // blobs | hog | dnn
+  std::optional<ModelManifest> model;
+  std::int64_t scan_interval_ms = 2'000;  // hog/dnn: full frame at most this often
+  std::int64_t detect_interval_ms = 0;    // hog/dnn: motion regions at most this often
+  int max_regions = 4;                    // motion regions per run (more: their union)
+  double min_confidence = 0.4;
+  // blobs: calibrated size and shape (normalised to the frame)
+  double person_min_height = 0.06, person_max_height = 0.7, person_min_aspect = 1.3;
+  double vehicle_min_area = 0.008, vehicle_max_aspect = 1.0;  // h / w at most this
+  // tracking
+  std::int64_t max_missed_ms = 2'000;  // a track survives an occlusion this long
+  double match_distance = 0.08;        // centroid distance (frame widths) still matched
+  double still_radius = 0.015;         // moving less than this counts as stationary
+  std::int64_t confirm_ms = 600;       // seen this long before a track counts
+  // static regions (left objects, stalls)
+  std::int64_t static_after_ms = 3'000;  // foreground unchanged this long: static
+  double static_min_area = 0.0008;
+  double static_diff = 10;  // grey-level change still "unchanged"
+  static ObjectSettings read(config::Section& s);
+};
 
 // Tamper subtypes, each reported as its own incident type with its own minimum duration.
 enum class TamperSubtype { kCovered, kDefocused, kTurned, kSignalLost, kOffPreset };
@@ -119,6 +181,11 @@ struct Rule {
   double min_area = 0.02;               // motion: changed share of the zone
   double min_confidence = 0;            // drop observations below this
   std::array<SubtypeRule, kTamperSubtypes> subtypes{};  // tamper only
+  // object rules (loitering, crowd, parking, left_object, stall)
+  std::int64_t dwell_ms = 0;  // how long a track / region stays before it counts
+  int min_count = 1;          // crowd: people in the zone; stall: people nearby
+  double near = 0.15;         // stall: people within this distance (frame widths)
+  std::uint8_t classes = 0;   // parking: bit per ObjectClass counted
   static Rule read(config::Section& s);
 };
 
@@ -132,6 +199,7 @@ struct AnalyticsConfig {
   std::vector<Schedule> schedules;
   MotionSettings motion;
   TamperSettings tamper;
+  ObjectSettings objects;
   std::vector<Rule> rules;
 
   // Reads and cross-checks (ids unique, rules name existing zones, lines and schedules).

@@ -13,10 +13,12 @@
 namespace gridsight::analytics {
 
 class Foreground;
+class DnnModel;
 
 struct FrameContext {
   std::int64_t pts_ms = 0;
   const cv::Mat* gray = nullptr;           // work-size grey (CV_8UC1)
+  const cv::Mat* image = nullptr;          // the input frame (any size; BGR, BGRA or grey)
   const Foreground* foreground = nullptr;  // shared background subtraction, or null
   bool foreground_valid = false;           // false while learning or on a global change
 };
@@ -29,6 +31,7 @@ struct DetectorSetup {
   cv::Size work_size;
   const cv::Mat* static_mask = nullptr;  // work size, 255 = ignored
   RuleEngine* engine = nullptr;
+  std::shared_ptr<DnnModel> model;  // objects.backend dnn: the camera's loaded model
 };
 
 class Detector {

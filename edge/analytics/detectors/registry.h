@@ -9,7 +9,7 @@
 namespace gridsight::analytics {
 
 struct DetectorEntry {
-  DetectorKind kind;
+  std::vector<DetectorKind> kinds;  // the rules it takes
   const char* name;
   bool needs_foreground;  // uses the shared background subtraction
   std::unique_ptr<Detector> (*make)(const DetectorSetup& setup);

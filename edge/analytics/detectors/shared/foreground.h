@@ -39,7 +39,8 @@ class Foreground {
   bool update(const cv::Mat& gray, const cv::Mat& clipped, std::int64_t pts_ms);
   void reset();
 
-  const cv::Mat& mask() const { return fg_; }  // 255 = foreground
+  const cv::Mat& mask() const { return fg_; }        // 255 = foreground
+  const cv::Mat& background() const { return bg_; }  // CV_32F grey, work size (blurred)
   const std::vector<Blob>& blobs() const { return blobs_; }
   bool valid() const { return valid_; }
   double threshold() const { return thr_; }
