@@ -229,7 +229,7 @@ try {
   const caseId = await row.getAttribute('data-case-id');
   check(await dp.evaluate(() => window.gridsightSamePage === true), 'the queue was updated in place, without a reload');
   check(await row.getAttribute('data-state') === 'reported', 'a reviewable AI report waits in state reported');
-  await dp.waitForSelector('.toast.new');
+  check((await row.getAttribute('class')).includes('flash'), 'the row came from the live feed');
   await screenshot(dp, 'queue-live');
 
   // Review: the dispatcher confirms it (file).

@@ -104,6 +104,8 @@ function startFeed() {
   feed = API.subscribe((kind, evt) => {
     if (evt.kind === 'new_case') {
       toast(t('toast.new_case', `#${evt.case_id}`, evt.class_code, evt.cell_code), 'new', () => ctx.go(`#/case/${evt.case_id}`));
+    } else if (evt.kind === 'transition' && evt.transition && evt.transition.actor === `user:${ctx.user?.name}`) {
+      // One's own action was confirmed by the page already.
     } else if (evt.kind === 'transition' && evt.transition) {
       toast(t('toast.transition', `#${evt.case_id}`, word(evt.transition.action), word(evt.state)), 'info', () => ctx.go(`#/case/${evt.case_id}`));
     } else if (evt.kind === 'reminder') {

@@ -190,7 +190,7 @@ function reviewButtons(c, ctx, done) {
     btn.disabled = true;
     try {
       await API.act(c.id, body);
-      toast(t('case.done', `#${c.id} ${word(body.action)}`), 'ok');
+      toast(t('case.done', `#${c.id}`, word(body.action)), 'ok');
       done();
     } catch (err) {
       toast(`#${c.id}: ${err.message}`, 'error');
@@ -276,7 +276,7 @@ export async function casePage(view, ctx, params, id) {
   const render = () => {
     view.replaceChildren(caseView(c, ctx, async (body) => {
       c = await API.act(c.id, body);
-      toast(t('case.done', word(body.action)), 'ok');
+      toast(t('case.done', `#${c.id}`, word(body.action)), 'ok');
       render();
     }));
   };
@@ -309,7 +309,7 @@ function caseView(c, ctx, act) {
   const facts = dl([
     [t('col.class'), classLabel(c)],
     [t('col.cell'), h('span.mono', c.cell_code)],
-    [t('case.location'), c.location ? `${c.location.lon.toFixed(5)}, ${c.location.lat.toFixed(5)}` : null],
+    [t('case.location'), c.location && c.location.lon != null ? `${Number(c.location.lon).toFixed(5)}, ${Number(c.location.lat).toFixed(5)}` : null],
     [t('col.source'), word(c.source)],
     [t('case.camera'), c.camera_id ? `${c.camera_id}${c.zone ? ` / ${c.zone}` : ''}` : null],
     [t('case.detector'), c.detector],
@@ -492,6 +492,8 @@ export async function indicators(view, ctx, params) {
       tile('rejected', t('ind.rejected'), n.rejected ?? 0, 'muted'),
       tile('closure_rate', t('ind.closure_rate'), cr.text, 'rate'),
       tile('on_time_rate', t('ind.on_time_rate'), ot.text, 'rate'),
+      tile('rework_rate', t('ind.rework_rate'), rate(row, 'rework_rate').text, 'muted small'),
+      tile('false_alarm_rate', t('ind.false_alarm_rate'), rate(row, 'false_alarm_rate').text, 'muted small'),
       tile('mean_close', t('ind.mean_close'), row.mean_close_ms ? fmtDuration(row.mean_close_ms) : '—', 'muted small'));
     view.querySelector('.pagehead .count').textContent = `${fmtTime(total.from_ms)} – ${fmtTime(total.to_ms)}`;
     const rows = (grouped.rows || []).filter((r) => r.group !== undefined);
