@@ -128,7 +128,8 @@ function signOut() {
 }
 
 API.setUnauthorizedHandler(() => {
-  if (ctx.user) toast(t('error.session'), 'error');
+  if (!ctx.user) return;  // not signed in yet: the start-up below decides where to go
+  toast(t('error.session'), 'error');
   signOut();
 });
 
@@ -147,6 +148,8 @@ setLive(false);
     ctx.user = me;
     startFeed();
   } catch { /* not signed in */ }
-  if (!location.hash || location.hash === '#/login') location.hash = home();
-  route();
+  // Exactly one first render: through hashchange when the address changes, else directly.
+  const target = !ctx.user || !location.hash || location.hash === '#/login' ? home() : location.hash;
+  if (location.hash !== target) location.hash = target;
+  else route();
 })();

@@ -78,6 +78,12 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
       onclick: () => onCell && onCell(p),
     }, s('title', {}, `${p.code} ${p.name || ''}`));
     cellsG.append(path);
+    if (lvl === 3 && p.name) {
+      // The community's name along its bottom-left corner.
+      let [lx, ly] = [Infinity, -Infinity];
+      eachPosition(f.geometry, (q) => { const [x, y] = project(q); lx = Math.min(lx, x); ly = Math.max(ly, y); });
+      if (isFinite(lx)) labelsG.append(s('text', { x: (lx + 6).toFixed(1), y: (ly - 7).toFixed(1), class: 'cname' }, p.name));
+    }
     if (lvl === 4 && !p.dedicated) {
       // The grid number in the cell's top-left corner, clear of the markers.
       let [lx, ly] = [Infinity, Infinity];
