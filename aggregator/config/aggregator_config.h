@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "aggregator/api/api_config.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
 #include "common/mqtt/options.h"
@@ -34,6 +35,7 @@ struct AggregatorConfig {
   IngestConfig ingest;
   EvidenceConfig evidence;
   CasesConfig cases;
+  api::ApiConfig api;  // the HTTP API (docs/api.md)
 
   static AggregatorConfig read(config::Section& root);
   static AggregatorConfig load(const std::string& path);

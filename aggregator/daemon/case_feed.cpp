@@ -49,7 +49,11 @@ std::size_t CaseFeed::step() {
   }
   if (last == cursor_) return 0;
   if (!events.empty()) {
-    auto results = engine_.on_events(events, received_ms);
+    std::vector<cases::IngestResult> results;
+    {
+      std::lock_guard lock(engine_mu_);
+      results = engine_.on_events(events, received_ms);
+    }
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].kind == cases::IngestResult::Kind::kUnmapped ||
           results[i].kind == cases::IngestResult::Kind::kUnlocated) {
@@ -75,6 +79,7 @@ void CaseFeed::run() {
       n = step();
       const std::int64_t now = clock_.now_ms();
       if (now - last_tick >= tick_interval_ms_) {
+        std::lock_guard lock(engine_mu_);
         engine_.tick(now);
         last_tick = now;
       }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,9 @@ class CaseFeed {
   void start();
   void stop();
   std::uint64_t fed() const { return fed_; }
+  // Held around every engine call of the feed thread; others calling the engine (the API)
+  // hold it too.
+  std::mutex& engine_mutex() { return engine_mu_; }
 
  private:
   void run();
@@ -42,6 +46,7 @@ class CaseFeed {
   std::atomic<std::uint64_t> fed_{0};
   std::atomic<bool> running_{false};
   std::thread thread_;
+  std::mutex engine_mu_;
 };
 
 }  // namespace gridsight::aggregator

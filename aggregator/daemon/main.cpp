@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "aggregator/api/api_service.h"
 #include "aggregator/cases/case_engine.h"
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/working_calendar.h"
@@ -106,6 +107,7 @@ int run(int argc, char** argv) {
   std::unique_ptr<CaseParts> parts;
   std::unique_ptr<store::SqliteCaseStore> case_store;
   std::unique_ptr<MqttCaseSink> case_sink;
+  std::unique_ptr<api::FeedNotifyingSink> notifying_sink;
   cases::NoRecheckChannel recheck;
   std::unique_ptr<cases::CaseEngine> engine;
   std::unique_ptr<CaseFeed> feed;
@@ -122,13 +124,36 @@ int run(int argc, char** argv) {
         cases::EngineConfig::read(eng)});
     case_store = std::make_unique<store::SqliteCaseStore>((data / "cases.db").string());
     case_sink = std::make_unique<MqttCaseSink>(*session, cfg.mqtt.topic_root);
+    notifying_sink = std::make_unique<api::FeedNotifyingSink>(*case_sink);
     engine = std::make_unique<cases::CaseEngine>(parts->grid, parts->cameras, parts->classes,
-                                                 parts->calendar, *case_store, *case_sink,
+                                                 parts->calendar, *case_store, *notifying_sink,
                                                  recheck, clock, parts->engine_config, &metrics);
     feed = std::make_unique<CaseFeed>((data / "aggregator.db").string(), *engine, clock,
                                       cfg.cases.tick_interval_ms);
     spdlog::info("cases: grid of {} cells, {} classes; outputs on {}", parts->grid.size(),
                  parts->classes.size(), case_sink->topic());
+  }
+
+  // The HTTP API (optional; docs/api.md).
+  std::unique_ptr<api::ApiService> api_service;
+  if (cfg.api.enabled) {
+    api::ApiContext ctx;
+    ctx.engine = engine.get();
+    ctx.engine_mutex = feed ? &feed->engine_mutex() : nullptr;
+    ctx.case_db_path = (data / "cases.db").string();
+    ctx.event_db_path = (data / "aggregator.db").string();
+    ctx.evidence_dir = data / "evidence";
+    if (parts) {
+      ctx.grid = &parts->grid;
+      ctx.cameras = &parts->cameras;
+      ctx.classes = &parts->classes;
+      ctx.grid_file = cfg.cases.grid_file;
+    }
+    ctx.clock = &clock;
+    ctx.metrics = &metrics;
+    api_service = std::make_unique<api::ApiService>(cfg.api, std::move(ctx));
+    if (notifying_sink) notifying_sink->set_service(api_service.get());
+    api_service->start();
   }
 
   const auto counts = store.counts();
@@ -154,6 +179,7 @@ int run(int argc, char** argv) {
       last_stored = s.stored;
     }
   }
+  if (api_service) api_service->stop();
   if (feed) feed->stop();
   session->stop();
   ingest.stop();
