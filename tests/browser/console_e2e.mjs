@@ -259,6 +259,13 @@ try {
   await dp.waitForSelector(`.marker[data-case="${caseId}"]`);
   check((await dp.getAttribute(`.marker[data-case="${caseId}"]`, 'class')).includes('st-dispatched'), 'the marker shows the state');
   check(await dp.locator('path.cell').count() > 10, 'grid cells are drawn');
+  // The marker (a WGS-84 location) sits inside the case's own cell (GCJ-02 map data).
+  const inCell = await dp.evaluate(([id, code]) => {
+    const r = document.querySelector(`.marker[data-case="${id}"] circle:last-of-type`).getBoundingClientRect();
+    const under = document.elementsFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return under.some((el) => el.matches && el.matches(`path.cell[data-code="${code}"]`));
+  }, [caseId, detail.cell_code]);
+  check(inCell, `the marker lies in its cell ${detail.cell_code}`);
   await screenshot(dp, 'map');
 
   // The department user resolves it (and sees it live in its queue).

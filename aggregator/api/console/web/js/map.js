@@ -4,6 +4,7 @@
 // drag pans, "Fit" resets.
 import { s, h, isOverdue } from './ui.js';
 import { t } from './i18n.js';
+import { convert, gridSystem } from './geo.js';
 
 function eachPosition(geom, fn) {
   if (!geom) return;
@@ -47,10 +48,12 @@ function pathOf(geom, project) {
   return d;
 }
 
+const LEVELS = { district: 1, street: 2, community: 3, base_grid: 4, fine1: 5, fine2: 6 };
 function levelOf(f) {
   const p = f.properties || {};
-  if (p.level) return p.level;
-  const n = String(p.code || '').length;
+  if (LEVELS[p.level]) return LEVELS[p.level];
+  if (Number(p.level) >= 1) return Number(p.level);
+  const n = String(p.code || '').length;  // 6, 9, 12, 15... digits
   return n ? Math.max(1, n / 3 - 1) : 4;
 }
 
@@ -91,13 +94,18 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
       if (isFinite(lx)) labelsG.append(s('text', { x: (lx + 5).toFixed(1), y: (ly + 13).toFixed(1) }, String(p.code).slice(-3)));
     }
   }
-  for (const c of (cameras && cameras.features) || []) {
-    const g = c.geometry;
-    if (!g || g.type !== 'Point') continue;
-    const [x, y] = project(g.coordinates);
-    camsG.append(s('rect', { x: x - 3, y: y - 3, width: 6, height: 6, class: 'cam' },
-      s('title', {}, `${c.id ?? c.properties?.id ?? ''} ${c.properties?.name ?? ''}`)));
-  }
+  const box = bounds(features);
+  const drawCameras = (system) => {
+    camsG.replaceChildren();
+    for (const c of (cameras && cameras.features) || []) {
+      const g = c.geometry;
+      if (!g || g.type !== 'Point') continue;
+      const p = c.properties || {};
+      const [x, y] = project(convert(g.coordinates, p.crs || 'WGS84', system));
+      camsG.append(s('rect', { x: x - 3, y: y - 3, width: 6, height: 6, class: 'cam' },
+        s('title', {}, `${p.camera_id ?? c.id ?? ''}${p.zone ? ` / ${p.zone}` : ''}`)));
+    }
+  };
   svg.append(cellsG, labelsG, camsG, casesG);
 
   // Zoom and pan through the viewBox.
@@ -134,6 +142,9 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
 
   return {
     setCases(cases) {
+      // Case locations are WGS-84; the cells are in the grid's own system.
+      const system = gridSystem(geojson, cases, box);
+      drawCameras(system);
       casesG.replaceChildren();
       const now = Date.now();
       // Overdue on top.
@@ -141,7 +152,7 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
       for (const c of list) {
         const loc = c.location;
         if (!loc || loc.lon == null) continue;
-        const [x, y] = project([loc.lon, loc.lat]);
+        const [x, y] = project(convert([loc.lon, loc.lat], 'WGS84', system));
         const od = isOverdue(c, now);
         const g = s('g', {
           class: `marker st-${c.state}${od ? ' overdue' : ''}`,

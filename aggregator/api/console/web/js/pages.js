@@ -438,10 +438,16 @@ function reportsTable(c) {
 
 const GROUPS = ['department', 'class', 'cell', 'source', 'camera', 'detector'];
 
+// A rate as the API computed it: `text` is its exact published figure (integer arithmetic,
+// the configured rounding), in percent unless the rate is configured as a plain ratio;
+// `value` (0..1) is the share, for the bars.
 function rate(row, name) {
   const r = (row.rates || []).find((x) => x.name === name);
-  if (!r) return { value: null, text: '—' };
-  return { value: r.defined === false ? null : r.value, text: r.defined === false ? '—' : (r.text || fmtRate(r.value)), r };
+  if (!r || r.defined === false || !r.denominator) return { value: null, text: '—' };
+  const share = r.numerator / r.denominator;
+  const percent = r.numerator === 0 || Math.abs(r.value - share * 100) < Math.abs(r.value - share);
+  const text = r.text ? `${r.text}${percent ? '%' : ''}` : fmtRate(share);
+  return { value: share, text, r };
 }
 
 export async function indicators(view, ctx, params) {
@@ -504,10 +510,10 @@ export async function indicators(view, ctx, params) {
     }
     const label = (r) => String(r.group === '' ? '(none)' : r.group);
     const by = t('ind.by', t(`group.${group}`));
-    const pct = (v) => (v == null ? '—' : fmtRate(v));
+    
     charts.append(
-      h('section.panel', barChart(rows.map((r) => ({ label: label(r), value: rate(r, 'closure_rate').value })), { title: `${t('ind.closure_rate')} ${by}`, max: 1, format: pct, kind: 'rate' })),
-      h('section.panel', barChart(rows.map((r) => ({ label: label(r), value: rate(r, 'on_time_rate').value })), { title: `${t('ind.on_time_rate')} ${by}`, max: 1, format: pct, kind: 'ontime' })),
+      h('section.panel', barChart(rows.map((r) => ({ label: label(r), ...rate(r, 'closure_rate') })), { title: `${t('ind.closure_rate')} ${by}`, max: 1, kind: 'rate' })),
+      h('section.panel', barChart(rows.map((r) => ({ label: label(r), ...rate(r, 'on_time_rate') })), { title: `${t('ind.on_time_rate')} ${by}`, max: 1, kind: 'ontime' })),
       h('section.panel', barChart(rows.map((r) => ({ label: label(r), value: (r.counts || {}).received ?? 0 })), { title: `${t('ind.received')} ${by}`, kind: 'count' })),
       h('section.panel', barChart(rows.map((r) => ({ label: label(r), value: (r.counts || {}).closed ?? 0 })), { title: `${t('ind.closed')} ${by}`, kind: 'closed' })));
   };
