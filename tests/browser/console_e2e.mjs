@@ -252,6 +252,7 @@ try {
   await act(dp, 'dispatch', 'dispatched');
   check((await dp.textContent('[data-testid="history"]')).includes('Guard on duty please check the lawn'), 'the note is in the history');
   check((await dp.textContent('[data-testid="history"]')).includes(`user:${USERS.dispatcher.name}`), 'the history names the dispatcher');
+  check(await dp.inputValue('textarea[name="note"]') === '', 'the note field is empty after the action');
   await screenshot(dp, 'case-dispatched');
 
   // The map shows the case as a marker coloured by its state.

@@ -273,9 +273,15 @@ const ACTION_STYLE = { reject: 'danger', return: 'danger', rework: 'danger' };
 
 export async function casePage(view, ctx, params, id) {
   let c = await API.getCase(id);
+  let busy = false;  // an action of ours is in flight: its answer renders the case
   const render = () => {
     view.replaceChildren(caseView(c, ctx, async (body) => {
-      c = await API.act(c.id, body);
+      busy = true;
+      try {
+        c = await API.act(c.id, body);
+      } finally {
+        busy = false;
+      }
       toast(t('case.done', `#${c.id}`, word(body.action)), 'ok');
       render();
     }));
@@ -283,14 +289,16 @@ export async function casePage(view, ctx, params, id) {
   render();
   return {
     async onFeed(evt) {
-      if (String(evt.case_id) !== String(c.id)) return;
+      if (String(evt.case_id) !== String(c.id) || busy) return;
       try {
-        const keep = view.querySelector('textarea')?.value;
-        c = await API.getCase(c.id);
+        const fresh = await API.getCase(c.id);
+        if (busy) return;
+        c = fresh;
         const playing = view.querySelector('video');
         if (playing && !playing.paused) return;  // do not interrupt a clip being watched
+        const keep = view.querySelector('textarea')?.value;  // a note being written
         render();
-        if (keep) view.querySelector('textarea').value = keep;
+        if (keep && view.querySelector('textarea')) view.querySelector('textarea').value = keep;
       } catch { /* gone */ }
     },
   };
