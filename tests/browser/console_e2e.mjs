@@ -95,6 +95,10 @@ const hash = (password) => execFileSync(bin.passwd, [], { input: `${password}\n`
 
 // ---- services --------------------------------------------------------------------------------
 
+// Two cameras of the example district (config/grid/cameras.yaml), ~300 m apart: two cases.
+const CAMERA_H264 = '11010500001320000001';
+const CAMERA_H265 = '11010500001320000002';
+
 const USERS = {
   dispatcher: { name: 'ana', password: 'dispatch-ana-2026', role: 'dispatcher' },
   department: { name: 'bo', password: 'security-bo-2026', role: 'department', department: 'public-security' },
@@ -139,13 +143,16 @@ async function startServices() {
   const clip = path.join(dir, 'walkway.mp4');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-nostdin', '-y', '-ss', '44', '-t', '16', '-i', VTEST,
     '-c:v', 'libx264', '-preset', 'veryfast', '-g', '20', '-pix_fmt', 'yuv420p', '-an', clip]);
-  fs.writeFileSync(path.join(dir, 'edge.yaml'), [
-    'device_id: edge-jianwai-01', `data_dir: ${path.join(dir, 'edge')}`,
-    'mqtt:', '  host: 127.0.0.1', '  allow_insecure: true', `  port: ${mqttPort}`,
-    'cameras:',
-    '  - id: "11010500001320000001"',
-    '    location: {lon: 116.4512, lat: 39.9112, crs: GCJ02}',
-    `    url: ${clip}`,
+  // A second camera sends the same footage as H.265 (what many cameras send): browsers cannot
+  // play its clip, so the console offers it for download beside the snapshot.
+  const clip265 = path.join(dir, 'walkway-h265.mp4');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-nostdin', '-y', '-i', clip, '-vf', 'scale=640:480',
+    '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-tag:v', 'hvc1',
+    '-pix_fmt', 'yuv420p', '-an', clip265]);
+  const camera = (id, url, location) => [
+    `  - id: "${id}"`,
+    `    location: ${location}`,
+    `    url: ${url}`,
     '    realtime: false',
     '    detection:',
     '      zones:',
@@ -153,7 +160,12 @@ async function startServices() {
     '          polygon: [0.00, 0.50, 0.50, 0.66, 0.80, 0.82, 1.00, 0.92, 1.00, 1.00, 0.00, 1.00]',
     '      rules:',
     '        - {id: lawn-intrusion, detector: motion, type: zone.intrusion, zones: [lawn],',
-    '           min_area: 0.004, min_duration: 1s, end_hold: 3s, cooldown: 30s}',
+    '           min_area: 0.004, min_duration: 1s, end_hold: 3s, cooldown: 30s}'];
+  fs.writeFileSync(path.join(dir, 'edge.yaml'), [
+    'device_id: edge-jianwai-01', `data_dir: ${path.join(dir, 'edge')}`,
+    'mqtt:', '  host: 127.0.0.1', '  allow_insecure: true', `  port: ${mqttPort}`,
+    'cameras:', ...camera(CAMERA_H264, clip, '{lon: 116.4512, lat: 39.9112, crs: GCJ02}'),
+    ...camera(CAMERA_H265, clip265, '{lon: 116.4545, lat: 39.9100, crs: GCJ02}'),
     'evidence:', `  directory: ${path.join(dir, 'edge', 'evidence-work')}`, '  pre_roll: 3s', '  post_roll: 2s', ''].join('\n'));
   return { broker, aggregator, apiPort, startEdge: () => start('edge', [bin.edge, '--config', path.join(dir, 'edge.yaml')]) };
 }
@@ -222,11 +234,12 @@ try {
   // The edge starts now: its intrusion becomes a case that appears without a reload.
   await dp.evaluate(() => { window.gridsightSamePage = true; });  // gone if the page reloads
   services.startEdge();
-  const row = await waitFor('the case to appear live in the queue', async () => {
-    const r = dp.locator('[data-testid="queue-table"] tbody tr[data-case-id]').first();
-    return (await r.count()) ? r : null;
-  });
-  const caseId = await row.getAttribute('data-case-id');
+  // The H.264 camera's case is the one worked below; the H.265 one is looked at last.
+  const caseOf = (camera) => dp.evaluate((cam) => fetch('/api/v1/cases?limit=200').then((r) => r.json())
+    .then((j) => (j.items.find((c) => c.camera_id === cam) || {}).id), camera);
+  const caseId = String(await waitFor('the H.264 camera\'s case', () => caseOf(CAMERA_H264)));
+  const row = dp.locator(`[data-testid="queue-table"] tbody tr[data-case-id="${caseId}"]`);
+  await waitFor('the case to appear live in the queue', async () => (await row.count()) > 0);
   check(await dp.evaluate(() => window.gridsightSamePage === true), 'the queue was updated in place, without a reload');
   check(await row.getAttribute('data-state') === 'reported', 'a reviewable AI report waits in state reported');
   check((await row.getAttribute('class')).includes('flash'), 'the row came from the live feed');
@@ -296,7 +309,9 @@ try {
   check(after.closed === before.closed + 1, `closed count ${before.closed} → ${after.closed}`);
   check(after.closure !== before.closure || before.closed === 0, `closure rate ${before.closure} → ${after.closure}`);
   check(/%/.test(after.closure), `closure rate is shown (${after.closure})`);
-  await sp.waitForSelector('svg.chart.rate .cbar');
+  // The closure-rate chart by department draws public security's bar.
+  await sp.waitForFunction(() => [...document.querySelectorAll('svg.chart.rate .cbar')]
+    .some((bar) => Number(bar.getAttribute('width')) > 0));
   await screenshot(sp, 'indicators');
 
   // The H.264 clip plays in the browser: the <video> element reaches HAVE_CURRENT_DATA.
@@ -311,6 +326,24 @@ try {
   const src = await sp.getAttribute('video[data-testid="clip"]', 'src');
   check(src.startsWith('/api/v1/evidence/'), `the clip comes from the evidence route (${src})`);
   await screenshot(sp, 'case-clip');
+
+  // The H.265 camera's clip: offered for download beside its snapshot, not played.
+  const hevcId = await waitFor('the H.265 camera\'s case', () => caseOf(CAMERA_H265));
+  await sp.goto(`${BASE}/#/case/${hevcId}`);
+  await waitFor('the H.265 clip to be offered', async () => {
+    if (await sp.locator('[data-testid="clip-download"]').count()) return true;
+    await sp.reload();
+    await sp.waitForSelector('.casehead .badge');
+    return false;
+  });
+  check(await sp.locator('[data-testid="snapshot"]').count() === 1, 'the H.265 case shows its snapshot');
+  check(await sp.locator('video').count() === 0, 'an H.265 clip is not put in a <video> element');
+  const href = await sp.getAttribute('[data-testid="clip-download"]', 'href');
+  const head = await sp.evaluate((u) => fetch(u, { headers: { Range: 'bytes=0-15' } })
+    .then((r) => ({ status: r.status, disposition: r.headers.get('content-disposition') || '' })), href);
+  check(head.status === 206 && head.disposition.startsWith('attachment'), `the H.265 clip downloads (${JSON.stringify(head)})`);
+  check((await sp.textContent('[data-testid="clip-download"]')).includes('H265'), 'the link names the codec');
+  await screenshot(sp, 'case-h265');
 
   // Every page above ran without a script error.
   check(pageErrors.length === 0, `no page errors: ${pageErrors.join('; ')}`);
