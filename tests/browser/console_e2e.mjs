@@ -327,8 +327,25 @@ try {
   check(src.startsWith('/api/v1/evidence/'), `the clip comes from the evidence route (${src})`);
   await screenshot(sp, 'case-clip');
 
-  // The H.265 camera's clip: offered for download beside its snapshot, not played.
   const hevcId = await waitFor('the H.265 camera\'s case', () => caseOf(CAMERA_H265));
+
+  // Filters and keyset paging: the closed filter shows the closed case only; one case a page,
+  // "More" brings the next, older one.
+  await sp.goto(`${BASE}/#/queue?state=closed`);
+  await sp.waitForSelector(`[data-testid="queue-table"] tr[data-case-id="${caseId}"]`);
+  check((await sp.$$eval('[data-testid="queue-table"] tbody tr', (rows) => rows.map((r) => r.dataset.state)))
+    .every((st) => st === 'closed'), 'the state filter keeps closed cases only');
+  check(await sp.inputValue('select[name="state"]') === 'closed', 'the filter bar shows the filter');
+  await sp.goto(`${BASE}/#/queue?limit=1`);
+  await sp.waitForSelector('[data-testid="queue-table"] tbody tr[data-case-id]');
+  check(await sp.locator('[data-testid="queue-table"] tbody tr').count() === 1, 'a page of one');
+  await sp.click('[data-testid="more"]');
+  await sp.waitForFunction(() => document.querySelectorAll('[data-testid="queue-table"] tbody tr').length === 2);
+  const ids = await sp.$$eval('[data-testid="queue-table"] tbody tr', (rows) => rows.map((r) => Number(r.dataset.caseId)));
+  check(ids[0] > ids[1] && ids.includes(Number(caseId)) && ids.includes(Number(hevcId)), `newest first across pages (${ids})`);
+  await sp.waitForSelector('[data-testid="more"]', { state: 'hidden' });
+
+  // The H.265 camera's clip: offered for download beside its snapshot, not played.
   await sp.goto(`${BASE}/#/case/${hevcId}`);
   await waitFor('the H.265 clip to be offered', async () => {
     if (await sp.locator('[data-testid="clip-download"]').count()) return true;

@@ -87,6 +87,7 @@ async function caseList(view, ctx, params, { review = false } = {}) {
   for (const k of FILTER_KEYS) if (params.get(k)) f[k] = params.get(k);
   if (review) f.review = 'pending';
   const route = review ? '#/review' : '#/queue';
+  const pageSize = Math.min(200, Math.max(1, Number(params.get('limit')) || 50));
 
   const title = h('div.pagehead', h('h1', review ? t('review.title') : t('queue.title')),
     review ? h('p.hint', t('review.hint')) : null, h('span.count'));
@@ -119,7 +120,7 @@ async function caseList(view, ctx, params, { review = false } = {}) {
   const load = async () => {
     more.disabled = true;
     try {
-      const res = await API.listCases({ ...f, limit: 50, after: next || undefined });
+      const res = await API.listCases({ ...f, limit: pageSize, after: next || undefined });
       for (const c of res.items || []) put(c, false);
       next = res.next || null;
       more.hidden = !next;
