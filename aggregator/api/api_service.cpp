@@ -874,20 +874,25 @@ struct ApiService::Impl {
   }
 
   // ---- evidence retention ----
+  // The first sweep runs in start(); then one every interval.
   void sweep_loop() {
     std::unique_lock lock(sweep_mu);
     while (running) {
-      try {
-        lock.unlock();
-        const std::size_t n = sweep();
-        if (n) spdlog::info("api: evidence retention removed {} files", n);
-        lock.lock();
-      } catch (const std::exception& e) {
-        spdlog::warn("api: evidence retention: {}", e.what());
-        lock.lock();
-      }
       sweep_cv.wait_for(lock, std::chrono::milliseconds(config.retention_sweep_interval_ms),
                         [this] { return !running; });
+      if (!running) break;
+      lock.unlock();
+      sweep_logged();
+      lock.lock();
+    }
+  }
+
+  void sweep_logged() {
+    try {
+      const std::size_t n = sweep();
+      if (n) spdlog::info("api: evidence retention removed {} files", n);
+    } catch (const std::exception& e) {
+      spdlog::warn("api: evidence retention: {}", e.what());
     }
   }
 
@@ -1220,6 +1225,7 @@ void ApiService::start() {
   }
   impl_->server->start();
   impl_->feed->start();
+  impl_->sweep_logged();
   {
     std::lock_guard lock(impl_->sweep_mu);
     impl_->running = true;
