@@ -289,12 +289,20 @@ struct ApiService::Impl {
     }
     auto r = readers.lease();
     store::CasePage page = r->cases.list(q);
+    // The store's JSON of each case plus "overdue", spliced without a second parse.
     const std::int64_t t = now();
-    json items = json::array();
-    for (const auto& c : page.cases) items.push_back(case_json(c, t, false));
-    json j = {{"items", std::move(items)}, {"next", nullptr}};
-    if (page.next_before_id) j["next"] = "k" + std::to_string(*page.next_before_id);
-    return json_response(200, j);
+    std::string out = "{\"items\":[";
+    for (std::size_t i = 0; i < page.cases.size(); ++i) {
+      std::string one = cases::to_json(page.cases[i], false);
+      one.pop_back();  // the closing brace
+      out += (i ? "," : "") + one +
+             ",\"overdue\":" + (is_overdue(page.cases[i], t) ? "true" : "false") + "}";
+    }
+    out += "],\"next\":";
+    out += page.next_before_id ? "\"k" + std::to_string(*page.next_before_id) + "\""
+                               : std::string("null");
+    out += "}";
+    return Response::json(200, std::move(out));
   }
 
   json detail_json(Reader& r, const cases::Case& c, const Principal& p) {
