@@ -16,6 +16,8 @@ endif()
 find_package(OpenSSL REQUIRED)
 find_package(PahoMqttCpp REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# systemd notify/watchdog (common/service). Debian 12: libsystemd-dev (also arm64).
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_package(Boost 1.74 REQUIRED)
 # Boost.Asio/Beast are header-only in Debian; common/net compiles them once.
 

@@ -103,7 +103,8 @@ struct Command {
 std::string encode(const Command& c);
 Parsed<Command> decode_command(std::string_view payload);
 
-enum class CommandStatus { kOk, kError, kRefused };
+// kAccepted: the edge took the command and is carrying it out; a final result follows.
+enum class CommandStatus { kAccepted, kOk, kError, kRefused };
 const char* to_string(CommandStatus s);
 struct CommandResult {
   std::string command_id;

@@ -56,6 +56,7 @@ const char* to_string(AckStatus s) {
 
 const char* to_string(CommandStatus s) {
   switch (s) {
+    case CommandStatus::kAccepted: return "accepted";
     case CommandStatus::kOk: return "ok";
     case CommandStatus::kError: return "error";
     case CommandStatus::kRefused: return "refused";
@@ -265,14 +266,16 @@ Parsed<CommandResult> decode_command_result(std::string_view payload) {
     CommandResult res;
     res.command_id = r.string("command_id", kMaxIdLength);
     std::string status = r.string("status", 16);
-    if (status == "ok") {
+    if (status == "accepted") {
+      res.status = CommandStatus::kAccepted;
+    } else if (status == "ok") {
       res.status = CommandStatus::kOk;
     } else if (status == "error") {
       res.status = CommandStatus::kError;
     } else if (status == "refused") {
       res.status = CommandStatus::kRefused;
     } else {
-      throw FieldError(ErrorCode::kInvalidValue, "status", "must be ok, error or refused");
+      throw FieldError(ErrorCode::kInvalidValue, "status", "must be accepted, ok, error or refused");
     }
     res.reason = r.optional_string("reason", 1024).value_or("");
     res.result_json = embedded_object(r, "result");

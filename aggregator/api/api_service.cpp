@@ -20,6 +20,7 @@
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/indicators.h"
 #include "aggregator/cases/lifecycle.h"
+#include "aggregator/fleet/fleet_view.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
 #include "common/clock.h"
@@ -289,12 +290,20 @@ struct ApiService::Impl {
     }
     auto r = readers.lease();
     store::CasePage page = r->cases.list(q);
+    // The store's JSON of each case plus "overdue", spliced without a second parse.
     const std::int64_t t = now();
-    json items = json::array();
-    for (const auto& c : page.cases) items.push_back(case_json(c, t, false));
-    json j = {{"items", std::move(items)}, {"next", nullptr}};
-    if (page.next_before_id) j["next"] = "k" + std::to_string(*page.next_before_id);
-    return json_response(200, j);
+    std::string out = "{\"items\":[";
+    for (std::size_t i = 0; i < page.cases.size(); ++i) {
+      std::string one = cases::to_json(page.cases[i], false);
+      one.pop_back();  // the closing brace
+      out += (i ? "," : "") + one +
+             ",\"overdue\":" + (is_overdue(page.cases[i], t) ? "true" : "false") + "}";
+    }
+    out += "],\"next\":";
+    out += page.next_before_id ? "\"k" + std::to_string(*page.next_before_id) + "\""
+                               : std::string("null");
+    out += "}";
+    return Response::json(200, std::move(out));
   }
 
   json detail_json(Reader& r, const cases::Case& c, const Principal& p) {
@@ -795,6 +804,63 @@ struct ApiService::Impl {
     if (feed) feed->notify();
   }
 
+  // ---- fleet ----
+  static json alert_json(const aggregator::fleet::Alert& a) {
+    return {{"id", a.id},
+            {"kind", a.kind},
+            {"device_id", a.device_id},
+            {"camera_id", a.camera_id},
+            {"active", a.active},
+            {"raised_ms", a.raised_ms},
+            {"cleared_ms", a.cleared_ms},
+            {"detail", a.detail}};
+  }
+
+  Response fleet_devices(Request&, const Principal& p) {
+    if (p.role == Role::kDepartment) {
+      return Response::error(403, "forbidden", "the fleet is not a department's matter");
+    }
+    json out = json::array();
+    for (const auto& d : ctx.fleet->devices()) {
+      json cams = json::array();
+      for (const auto& c : d.cameras) {
+        cams.push_back({{"camera_id", c.camera_id},
+                        {"state", c.state},
+                        {"state_since_ms", c.state_since_ms},
+                        {"last_error", c.last_error},
+                        {"reconnects", c.reconnects},
+                        {"tampered", c.tampered},
+                        {"tamper_type", c.tamper_type},
+                        {"tamper_ms", c.tamper_ms}});
+      }
+      json telemetry = json::parse(d.telemetry, nullptr, false);
+      out.push_back({{"device_id", d.device_id},
+                     {"online", d.online},
+                     {"offline_reason", d.offline_reason},
+                     {"version", d.version},
+                     {"state_changed_ms", d.state_changed_ms},
+                     {"last_seen_ms", d.last_seen_ms},
+                     {"clock_synced", d.clock_synced},
+                     {"clock_skew_ms", d.clock_skew_ms ? json(*d.clock_skew_ms) : json()},
+                     {"telemetry", telemetry.is_discarded() ? json() : telemetry},
+                     {"telemetry_received_ms", d.telemetry_received_ms},
+                     {"cameras", std::move(cams)}});
+    }
+    return json_response(200, {{"items", std::move(out)}});
+  }
+
+  Response fleet_alerts(Request& req, const Principal& p) {
+    if (p.role == Role::kDepartment) {
+      return Response::error(403, "forbidden", "the fleet is not a department's matter");
+    }
+    const std::string all = req.query_or("cleared", "false");
+    if (all != "true" && all != "false")
+      return Response::error(400, "bad_request", "cleared must be true or false");
+    json out = json::array();
+    for (const auto& a : ctx.fleet->alerts(all == "true")) out.push_back(alert_json(a));
+    return json_response(200, {{"items", std::move(out)}});
+  }
+
   // ---- console ----
   static Response console(Request& req) {
 #if GRIDSIGHT_API_CONSOLE
@@ -845,6 +911,12 @@ struct ApiService::Impl {
     rt.add("GET", "/api/v1/evidence/{event_id}/{name}",
            authed([this](Request& r, const Principal& p) { return evidence(r, p); }));
     add_open311_routes(rt, *this);
+    if (ctx.fleet) {
+      rt.add("GET", "/api/v1/fleet/devices",
+             authed([this](Request& r, const Principal& p) { return fleet_devices(r, p); }));
+      rt.add("GET", "/api/v1/fleet/alerts",
+             authed([this](Request& r, const Principal& p) { return fleet_alerts(r, p); }));
+    }
     if (ctx.connector_callback) {
       // Status updates from the external case platform; an API token stands for it.
       rt.add("POST", "/api/v1/connector/callback", authed([this](Request& r, const Principal& p) {
@@ -874,20 +946,25 @@ struct ApiService::Impl {
   }
 
   // ---- evidence retention ----
+  // The first sweep runs in start(); then one every interval.
   void sweep_loop() {
     std::unique_lock lock(sweep_mu);
     while (running) {
-      try {
-        lock.unlock();
-        const std::size_t n = sweep();
-        if (n) spdlog::info("api: evidence retention removed {} files", n);
-        lock.lock();
-      } catch (const std::exception& e) {
-        spdlog::warn("api: evidence retention: {}", e.what());
-        lock.lock();
-      }
       sweep_cv.wait_for(lock, std::chrono::milliseconds(config.retention_sweep_interval_ms),
                         [this] { return !running; });
+      if (!running) break;
+      lock.unlock();
+      sweep_logged();
+      lock.lock();
+    }
+  }
+
+  void sweep_logged() {
+    try {
+      const std::size_t n = sweep();
+      if (n) spdlog::info("api: evidence retention removed {} files", n);
+    } catch (const std::exception& e) {
+      spdlog::warn("api: evidence retention: {}", e.what());
     }
   }
 
@@ -916,6 +993,7 @@ struct ApiService::Impl {
   std::condition_variable sweep_cv;
   bool running = false;
   std::thread sweeper;
+  std::optional<std::uint64_t> fleet_subscription;
 };
 
 // ---- Open311 GeoReport v2 (docs/api.md) ----
@@ -1220,6 +1298,14 @@ void ApiService::start() {
   }
   impl_->server->start();
   impl_->feed->start();
+  if (impl_->ctx.fleet && !impl_->fleet_subscription) {
+    FeedHub* hub = impl_->feed.get();
+    impl_->fleet_subscription =
+        impl_->ctx.fleet->subscribe([hub](const aggregator::fleet::Alert& a) {
+          hub->broadcast_alert(Impl::alert_json(a).dump());
+        });
+  }
+  impl_->sweep_logged();
   {
     std::lock_guard lock(impl_->sweep_mu);
     impl_->running = true;
@@ -1230,6 +1316,10 @@ void ApiService::start() {
 }
 
 void ApiService::stop() {
+  if (impl_->ctx.fleet && impl_->fleet_subscription) {
+    impl_->ctx.fleet->unsubscribe(*impl_->fleet_subscription);
+    impl_->fleet_subscription.reset();
+  }
   {
     std::lock_guard lock(impl_->sweep_mu);
     impl_->running = false;

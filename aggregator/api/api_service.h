@@ -23,6 +23,9 @@ namespace gridsight::grid {
 class GridModel;
 class CameraRegistry;
 }  // namespace gridsight::grid
+namespace gridsight::aggregator::fleet {
+class FleetView;
+}
 namespace gridsight::cases {
 class CaseEngine;
 class ClassCatalog;
@@ -42,7 +45,8 @@ struct ApiContext {
   std::string grid_file;  // the GeoJSON the grid came from (geometries for /grid/cells)
   const Clock* clock = nullptr;
   Metrics* metrics = nullptr;
-  int feed_poll_ms = 200;  // the feed also wakes on notify_feed()
+  aggregator::fleet::FleetView* fleet = nullptr;  // null: no fleet routes, no fleet alerts
+  int feed_poll_ms = 200;                         // the feed also wakes on notify_feed()
   // The external platform's status callback (the connector's apply_callback): the JSON body
   // in, {HTTP status, JSON answer} out. Unset: POST /api/v1/connector/callback is not mounted.
   std::function<std::pair<int, std::string>(const std::string& body)> connector_callback;

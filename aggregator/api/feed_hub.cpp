@@ -62,6 +62,13 @@ void FeedHub::notify() {
   cv_.notify_all();
 }
 
+void FeedHub::broadcast_alert(const std::string& json) {
+  std::lock_guard lock(mu_);
+  for (auto& s : subs_) {
+    if (s->department.empty()) s->stream->send("event: fleet_alert\ndata: " + json + "\n\n");
+  }
+}
+
 std::size_t FeedHub::subscribers() const {
   std::lock_guard lock(mu_);
   return subs_.size();

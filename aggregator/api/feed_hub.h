@@ -33,6 +33,9 @@ class FeedHub {
   void subscribe(std::shared_ptr<http::EventStream> stream, std::optional<std::int64_t> since,
                  std::string department);
   void notify();
+  // A fleet alert (JSON) to every subscriber except department users; live only (no id:
+  // the browser's Last-Event-ID stays the last case entry's).
+  void broadcast_alert(const std::string& json);
   std::size_t subscribers() const;
 
   // "id: N\nevent: case\ndata: {...}\n\n"

@@ -49,6 +49,8 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   e.finish();
   auto cs = root.section("cases");
   c.cases = CasesConfig::read(cs);
+  auto fl = root.section("fleet");
+  c.fleet = fleet::FleetConfig::read(fl);
   auto as = root.section("api");
   c.api = api::ApiConfig::read(as);
   root.finish();

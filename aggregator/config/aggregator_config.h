@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "aggregator/fleet/fleet_config.h"
 #include "aggregator/api/api_config.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
@@ -35,6 +36,7 @@ struct AggregatorConfig {
   IngestConfig ingest;
   EvidenceConfig evidence;
   CasesConfig cases;
+  fleet::FleetConfig fleet;  // fleet table, alerts, remote commands (docs/fleet.md)
   api::ApiConfig api;  // the HTTP API (docs/api.md)
 
   static AggregatorConfig read(config::Section& root);

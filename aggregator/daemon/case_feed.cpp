@@ -87,7 +87,7 @@ void CaseFeed::run() {
       spdlog::error("cases: {}", e.what());  // retried on the next round
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
-    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

@@ -13,6 +13,8 @@
 #include "aggregator/config/aggregator_config.h"
 #include "aggregator/daemon/case_feed.h"
 #include "aggregator/dispatch/mqtt_case_sink.h"
+#include "aggregator/fleet/command_client.h"
+#include "aggregator/fleet/fleet_monitor.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
 #include "aggregator/store/sqlite/sqlite_case_store.h"
@@ -24,6 +26,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/mqtt/session.h"
+#include "common/service/notify.h"
 
 #ifndef GRIDSIGHT_VERSION
 #define GRIDSIGHT_VERSION "0.0.0"
@@ -66,6 +69,7 @@ int run(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Clock& clock = SystemClock::instance();
@@ -91,7 +95,24 @@ int run(int argc, char** argv) {
                         topics.all_devices(protocol::TopicKind::kCommandResult)},
                        1);
   };
+  // Fleet table and alerts, remote commands (docs/fleet.md).
+  std::unique_ptr<fleet::FleetMonitor> fleet_monitor;
+  if (cfg.fleet.enabled) {
+    fleet_monitor = std::make_unique<fleet::FleetMonitor>(
+        cfg.fleet, (data / cfg.fleet.database).string(), topics, clock, metrics,
+        [&, topic = fleet::FleetMonitor::topic(cfg.mqtt.topic_root)](const std::string& alert) {
+          session->publish(topic, alert, 1, false);
+        });
+  }
+  fleet::CommandClient commands(topics, [&](const std::string& topic, const std::string& payload) {
+    return session->publish(topic, payload, 1, false);
+  }, clock);
   h.on_message = [&](std::string topic, std::string payload) {
+    if (auto t = topics.parse(topic); t && t->kind == protocol::TopicKind::kCommandResult) {
+      commands.on_result(t->device_id, payload);
+      return;
+    }
+    if (fleet_monitor) fleet_monitor->submit(topic, payload);
     ingest.submit(std::move(topic), std::move(payload));
   };
   session = std::make_unique<mqtt::Session>(cfg.mqtt, std::nullopt, std::move(h), metrics,
@@ -108,7 +129,10 @@ int run(int argc, char** argv) {
   std::unique_ptr<store::SqliteCaseStore> case_store;
   std::unique_ptr<MqttCaseSink> case_sink;
   std::unique_ptr<api::FeedNotifyingSink> notifying_sink;
-  cases::NoRecheckChannel recheck;
+  cases::NoRecheckChannel no_recheck;
+  fleet::RemoteRecheck remote_recheck(commands, cfg.fleet.command_timeout_ms);
+  cases::RecheckChannel& recheck =
+      cfg.fleet.recheck ? static_cast<cases::RecheckChannel&>(remote_recheck) : no_recheck;
   std::unique_ptr<cases::CaseEngine> engine;
   std::unique_ptr<CaseFeed> feed;
   if (cfg.cases.enabled) {
@@ -151,6 +175,7 @@ int run(int argc, char** argv) {
     }
     ctx.clock = &clock;
     ctx.metrics = &metrics;
+    ctx.fleet = fleet_monitor.get();
     api_service = std::make_unique<api::ApiService>(cfg.api, std::move(ctx));
     if (notifying_sink) notifying_sink->set_service(api_service.get());
     api_service->start();
@@ -160,18 +185,34 @@ int run(int argc, char** argv) {
   spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far", GRIDSIGHT_VERSION,
                counts.events, counts.devices);
   ingest.start();
+  if (fleet_monitor) fleet_monitor->start();
   session->start();
   if (feed) feed->start();
+  service::Notifier notifier;
+  service::Heartbeat main_loop;
+  main_loop.beat();
+  const std::int64_t stuck_ms = std::max<std::int64_t>(notifier.watchdog_interval_us() / 1000, 30'000);
+  notifier.start_watchdog([&] { return main_loop.recent(stuck_ms); });
+  notifier.ready("running");
 
   // A summary line every 10 s, and the wait for a signal.
-  timespec tick{10, 0};
+  timespec tick{1, 0};
   std::uint64_t last_stored = 0;
+  std::int64_t last_summary = clock.steady_ms();
   while (true) {
+    tick = {1, 0};
     int sig = sigtimedwait(&signals, nullptr, &tick);
+    main_loop.beat();
+    if (sig == SIGHUP) {
+      spdlog::info("gridsight-aggregator: SIGHUP: nothing to reload without a restart");
+      continue;
+    }
     if (sig == SIGINT || sig == SIGTERM) {
       spdlog::info("gridsight-aggregator: signal {} received, shutting down", sig);
       break;
     }
+    if (clock.steady_ms() - last_summary < 10'000) continue;
+    last_summary = clock.steady_ms();
     auto s = ingest.stats();
     if (s.stored != last_stored || s.dead_letters) {
       spdlog::info("ingest: {} events stored (+{}), {} duplicates, {} dead letters, {} batches",
@@ -179,9 +220,12 @@ int run(int argc, char** argv) {
       last_stored = s.stored;
     }
   }
+  notifier.stopping();
+  notifier.stop_watchdog();
   if (api_service) api_service->stop();
   if (feed) feed->stop();
   session->stop();
+  if (fleet_monitor) fleet_monitor->stop();
   ingest.stop();
   return 0;
 }

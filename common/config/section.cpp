@@ -87,6 +87,16 @@ void Section::fail(std::string_view key, const std::string& reason) const {
   throw Error(where(key) + ": " + reason);
 }
 
+std::string Section::dump(std::string_view without_key) const {
+  if (!node_ || !node_->IsDefined() || node_->IsNull()) return {};
+  if (without_key.empty() || !node_->IsMap()) return YAML::Dump(*node_);
+  YAML::Node copy(YAML::NodeType::Map);
+  for (const auto& kv : *node_) {
+    if (kv.first.Scalar() != without_key) copy[kv.first] = kv.second;
+  }
+  return YAML::Dump(copy);
+}
+
 bool Section::has(std::string_view key) const {
   if (!node_ || !node_->IsMap()) return false;
   for (const auto& kv : *node_) {

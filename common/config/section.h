@@ -32,6 +32,9 @@ class Section {
   Section& operator=(Section&&) noexcept;
 
   bool has(std::string_view key) const;
+  // The section as YAML text (keys in file order), optionally without one key: compare two
+  // dumps to see whether a part of the configuration changed (edge config reload).
+  std::string dump(std::string_view without_key = {}) const;
 
   bool boolean(std::string_view key, bool fallback);
   std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t lo,

@@ -15,6 +15,8 @@ CameraConfig CameraConfig::read(config::Section& s) {
     s.fail("id", "must be a name of 1-64 [A-Za-z0-9._-] or a 20-digit GB/T 28181 code");
   }
   c.name = s.string("name", c.id);
+  c.source_yaml = s.dump("detection");
+  if (s.has("detection")) c.detection_yaml = s.section("detection").dump();
   c.location = config::read_location(s, "location");
   if (s.has("detection")) {
     auto d = s.section("detection");

@@ -29,6 +29,10 @@ struct CameraConfig {
   std::optional<capture::CameraConfig> capture;
   // Zones, lines, rules (the `detection:` section, docs/analytics.md).
   std::optional<analytics::AnalyticsConfig> detection;
+  // The camera's YAML without / with only its `detection:` part, to tell on a reload whether
+  // its capture or its rules changed.
+  std::string source_yaml;
+  std::string detection_yaml;
   static CameraConfig read(config::Section& s);
 };
 

@@ -1,9 +1,8 @@
 // gridsight-edge: the edge daemon. Wires configuration, outbox, uplink and event sources,
 // then waits for SIGTERM/SIGINT and shuts down cleanly (docs/edge.md).
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -12,8 +11,11 @@
 #include "common/config/section.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/service/notify.h"
 #include "edge/config/edge_config.h"
+#include "edge/daemon/device_services.h"
 #include "edge/daemon/video_pipeline.h"
+#include "edge/health/log_ring.h"
 #include "edge/outbox/outbox.h"
 #include "edge/synthetic/synthetic_source.h"
 #include "edge/uplink/uplink.h"
@@ -25,56 +27,6 @@
 namespace gridsight::edge {
 namespace {
 
-std::string telemetry_json(const std::string& device_id, Outbox& outbox, const Uplink* uplink,
-                           const VideoPipeline* video, Clock& clock, std::int64_t started_ms) {
-  const auto s = outbox.stats();
-  nlohmann::json j;
-  j["schema"] = "1.0";
-  j["device_id"] = device_id;
-  j["at_ms"] = clock.now_ms();
-  j["version"] = GRIDSIGHT_VERSION;
-  j["uptime_s"] = (clock.now_ms() - started_ms) / 1000;
-  j["clock_synced"] = system_clock_synchronised();
-  j["outbox"] = {{"pending", s.pending},
-                 {"pending_bytes", s.pending_bytes},
-                 {"oldest_pending_ms", s.oldest_pending_ms ? nlohmann::json(*s.oldest_pending_ms)
-                                                           : nlohmann::json(nullptr)},
-                 {"last_seq", s.last_seq},
-                 {"confirmed_total", s.confirmed_total},
-                 {"evicted_total", s.evicted_total},
-                 {"dead_lettered_total", s.dead_lettered_total},
-                 {"evidence_pending", s.evidence_pending},
-                 {"evidence_bytes", s.evidence_bytes},
-                 {"evidence_evicted_total", s.evidence_evicted_total},
-                 {"notices_pending", s.notices_pending}};
-  if (uplink) {
-    const auto u = uplink->status();
-    j["uplink"] = {{"connected", u.connected},        {"unconfirmed", u.unconfirmed},
-                   {"published_total", u.published_total}, {"resent_total", u.resent_total},
-                   {"refused_total", u.refused_total},     {"last_error", u.last_error}};
-  }
-  if (video) {
-    nlohmann::json cams = nlohmann::json::array();
-    for (const auto& h : video->health()) {
-      cams.push_back({{"id", h.camera_id},
-                      {"state", capture::to_string(h.state)},
-                      {"input_fps", h.input_fps},
-                      {"decoded_fps", h.decoded_fps},
-                      {"analysed_fps", h.analysed_fps},
-                      {"dropped", h.dropped},
-                      {"decode_errors", h.decode_errors},
-                      {"reconnects", h.reconnects},
-                      {"last_error", h.last_error},
-                      {"codec", h.codec},
-                      {"width", h.width},
-                      {"height", h.height},
-                      {"decoder", h.decoder}});
-    }
-    j["cameras"] = std::move(cams);
-  }
-  return j.dump();
-}
-
 int run(int argc, char** argv) {
   CLI::App app{"gridsight-edge: turns camera feeds into grid events, buffered and delivered"};
   std::string config_path;
@@ -83,7 +35,8 @@ int run(int argc, char** argv) {
   std::string synthetic_camera, device_id, data_dir, log_level;
   double synthetic_rate = 0;
   std::int64_t synthetic_count = -1, mqtt_port = 0;
-  app.add_option("-c,--config", config_path, "YAML configuration file (default: embedded defaults)");
+  app.add_option("-c,--config", config_path,
+                 "YAML configuration file (default: embedded defaults)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   app.add_option("--device-id", device_id, "Override device_id");
   app.add_option("--data-dir", data_dir, "Override data_dir (outbox and evidence)");
@@ -105,16 +58,21 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "gridsight-edge: configuration error: %s\n", e.what());
     return 2;
   }
-  if (!device_id.empty()) cfg.device_id = device_id;
-  if (!data_dir.empty()) cfg.data_dir = data_dir;
-  if (mqtt_port) cfg.mqtt.port = static_cast<int>(mqtt_port);
-  if (!log_level.empty()) cfg.log_level = log_level;
-  if (synthetic) cfg.synthetic.enabled = true;
-  if (!synthetic_camera.empty()) cfg.synthetic.camera = synthetic_camera;
-  if (synthetic_rate > 0) cfg.synthetic.rate_hz = synthetic_rate;
-  if (synthetic_count >= 0) cfg.synthetic.count = static_cast<std::uint64_t>(synthetic_count);
+  // Command-line overrides, applied again to a reloaded configuration.
+  auto overrides = [=](EdgeConfig& c) {
+    if (!device_id.empty()) c.device_id = device_id;
+    if (!data_dir.empty()) c.data_dir = data_dir;
+    if (mqtt_port) c.mqtt.port = static_cast<int>(mqtt_port);
+    if (!log_level.empty()) c.log_level = log_level;
+    if (synthetic) c.synthetic.enabled = true;
+    if (!synthetic_camera.empty()) c.synthetic.camera = synthetic_camera;
+    if (synthetic_rate > 0) c.synthetic.rate_hz = synthetic_rate;
+    if (synthetic_count >= 0) c.synthetic.count = static_cast<std::uint64_t>(synthetic_count);
+  };
+  overrides(cfg);
   if (cfg.synthetic.enabled) {
-    if (cfg.synthetic.camera.empty() && !cfg.cameras.empty()) cfg.synthetic.camera = cfg.cameras[0].id;
+    if (cfg.synthetic.camera.empty() && !cfg.cameras.empty())
+      cfg.synthetic.camera = cfg.cameras[0].id;
     if (!cfg.camera(cfg.synthetic.camera)) {
       std::fprintf(stderr, "gridsight-edge: synthetic source: no camera \"%s\" is configured\n",
                    cfg.synthetic.camera.c_str());
@@ -127,12 +85,14 @@ int run(int argc, char** argv) {
     return 0;
   }
   setup_logging("edge", cfg.log_level);
+  edge::health::LogRing::install(500);  // recent lines for the diagnostics command
 
   // Signals are taken synchronously by the main thread; block them before threads start.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload the configuration
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Clock& clock = SystemClock::instance();
@@ -145,14 +105,15 @@ int run(int argc, char** argv) {
   spdlog::info("gridsight-edge {} device {}: outbox {} pending events (last seq {})",
                GRIDSIGHT_VERSION, cfg.device_id, st.pending, st.last_seq);
 
+  service::Notifier notifier;
   VideoPipeline video(cfg, outbox, clock);
-  std::unique_ptr<Uplink> uplink;
-  uplink = std::make_unique<Uplink>(
+  DeviceServices services(cfg, outbox, video, clock, metrics,
+                          {config_path, overrides, GRIDSIGHT_VERSION, started_ms});
+  auto uplink = std::make_unique<Uplink>(
       cfg.device_id, cfg.mqtt, cfg.uplink, outbox, clock, metrics,
-      [&]() {
-        return telemetry_json(cfg.device_id, outbox, uplink.get(), &video, clock, started_ms);
-      },
-      GRIDSIGHT_VERSION);
+      [&services]() { return services.telemetry(); }, GRIDSIGHT_VERSION);
+  services.attach(*uplink);
+  services.start();
   outbox.on_append([u = uplink.get()] { u->wake(); });
   uplink->start();
 
@@ -165,9 +126,37 @@ int run(int argc, char** argv) {
     source->start();
   }
 
+  // The main loop: signals, and a heartbeat the service watchdog checks.
+  service::Heartbeat main_loop;
+  main_loop.beat();
+  const std::int64_t stuck_ms =
+      std::max<std::int64_t>(notifier.watchdog_interval_us() / 1000, 3000);
+  notifier.start_watchdog([&] {
+    return main_loop.recent(stuck_ms) && clock.steady_ms() - uplink->heartbeat_ms() <= stuck_ms;
+  });
+  notifier.ready("running: " + std::to_string(cfg.cameras.size()) + " camera(s)");
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (true) {
+    timespec tick{1, 0};
+    sig = sigtimedwait(&signals, nullptr, &tick);
+    main_loop.beat();
+    if (sig == SIGHUP) {
+      spdlog::info("gridsight-edge: SIGHUP: reloading {}", config_path);
+      notifier.reloading();
+      try {
+        services.reload();
+      } catch (const std::exception& e) {
+        spdlog::error("gridsight-edge: reload refused: {}", e.what());
+      }
+      notifier.ready("running (configuration reloaded)");
+    } else if (sig == SIGINT || sig == SIGTERM) {
+      break;
+    }
+  }
   spdlog::info("gridsight-edge: signal {} received, shutting down", sig);
+  notifier.stopping();
+  notifier.stop_watchdog();
+  services.stop();
   if (source) source->stop();
   video.stop();  // commits what it has before the uplink says goodbye
   uplink->stop();

@@ -127,6 +127,13 @@ void Uplink::on_command(std::function<void(std::string)> handler) {
   command_handler_ = std::move(handler);
 }
 
+bool Uplink::publish_command_result(const std::string& payload) {
+  const std::string topic = topics_.device(device_id_, protocol::TopicKind::kCommandResult);
+  return session_->publish(topic, payload, 1, false, [this, topic](const mqtt::PublishResult& res) {
+    if (!res.ok) report_refusal("command result on " + topic, res);
+  });
+}
+
 void Uplink::on_connected() {
   // Runs on the session's thread right after each connect.
   auto refused = session_->subscribe({topics_.device(device_id_, protocol::TopicKind::kAck),
@@ -185,6 +192,7 @@ void Uplink::on_message(const std::string& topic, std::string payload) {
 
 void Uplink::run() {
   while (running_) {
+    heartbeat_ms_ = clock_.steady_ms();
     std::vector<protocol::Ack> acks;
     std::uint64_t generation;
     {

@@ -78,8 +78,13 @@ class Uplink {
   UplinkStatus status() const;
   const protocol::Topics& topics() const { return topics_; }
 
-  // Commands arriving on <root>/v1/<device>/cmd, handed to this callback (issue: commands).
+  // Commands arriving on <root>/v1/<device>/cmd, handed to this callback (edge/commands).
   void on_command(std::function<void(std::string payload)> handler);
+  // Publishes a command result on <root>/v1/<device>/cmd/result (QoS 1). False when offline
+  // (results are not queued: the aggregator times the command out).
+  bool publish_command_result(const std::string& payload);
+  // Steady-clock time of the sending loop's latest turn (the service watchdog's liveness).
+  std::int64_t heartbeat_ms() const { return heartbeat_ms_.load(); }
 
  private:
   struct Metrics_;
@@ -145,6 +150,7 @@ class Uplink {
   std::atomic<std::size_t> unconfirmed_count_{0};
   std::atomic<std::size_t> awaiting_count_{0};
 
+  std::atomic<std::int64_t> heartbeat_ms_{0};
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

@@ -156,7 +156,8 @@ TEST(ApiSystem, ACaseFromTheEdgeWorkedToClosureOverHttp) {
   ASSERT_EQ(closed.status, 200) << closed.body;
   EXPECT_EQ(closed.j()["state"], "closed");
   std::string actors;
-  for (const auto& t : closed.j()["history"]) actors += t["actor"].get<std::string>() + " ";
+  const json closed_body = closed.j();
+  for (const auto& t : closed_body["history"]) actors += t["actor"].get<std::string>() + " ";
   EXPECT_NE(actors.find("user:ana"), std::string::npos) << actors;
   EXPECT_NE(actors.find("user:ben"), std::string::npos) << actors;
   EXPECT_NE(actors.find("user:sue"), std::string::npos) << actors;
@@ -181,7 +182,8 @@ TEST(ApiSystem, ACaseFromTheEdgeWorkedToClosureOverHttp) {
   ASSERT_TRUE(wait_until(
       [&] {
         Reply d = request(port, "GET", path, "", auth(ana));
-        for (const auto& rep : d.j()["reports"]) {
+        const json d_body = d.j();
+        for (const auto& rep : d_body["reports"]) {
           for (const auto& e : rep["evidence"]) {
             if (e["available"].get<bool>()) url = e["url"];
           }
