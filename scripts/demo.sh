@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=0
+credentials=()
 [[ ${1:-} == --seconds ]] && seconds=${2:?}
 
 scripts/install-deps.sh
@@ -18,6 +19,11 @@ mkdir -p "$work"
 port=8883
 if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
   echo "demo: port $port is taken; is another broker running?" >&2
+  exit 1
+fi
+api_port=${GRIDSIGHT_DEMO_API_PORT:-8080}
+if (exec 3<>/dev/tcp/127.0.0.1/$api_port) 2>/dev/null; then
+  echo "demo: port $api_port (API and console) is taken; set GRIDSIGHT_DEMO_API_PORT" >&2
   exit 1
 fi
 
@@ -56,6 +62,21 @@ cases:
   calendar_file: $root/config/grid/calendar-2026.yaml
   engine_file: $root/config/grid/engine.yaml
 YAML
+  # The API and web console with three demo users whose passwords are made now, at random
+  # (no default credentials): a dispatcher, the department of the demo's class (L0102 goes to
+  # public-security) and a supervisor.
+  echo "api:"
+  echo "  enabled: true"
+  echo "  port: $api_port"
+  echo "  users:"
+  for spec in dispatcher:dispatcher: police:department:public-security supervisor:supervisor:; do
+    IFS=: read -r name role dept <<<"$spec"
+    password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+    hash=$(printf '%s\n' "$password" | build/release/tools/gridsight-passwd)
+    printf '    - {name: %s, role: %s, %spassword_hash: "%s"}\n' "$name" "$role" \
+      "${dept:+department: $dept, }" "$hash"
+    credentials+=("$(printf '%-10s %-11s %s' "$name" "$role" "$password")")
+  done
 } >"$work/aggregator.yaml"
 # The camera: OpenCV's real walkway footage (opencv-doc), as H.264, looping. Its lawn is a
 # restricted zone: people stepping onto it are intrusions (class L0102 in config/grid).
@@ -126,4 +147,6 @@ pids+=($!)
 
 echo "demo: broker (mutual TLS on localhost:$port), aggregator and edge running; data in build/demo; Ctrl-C to stop"
 echo "demo: edge status page: http://127.0.0.1:$status_port/  password: $status_password"
+echo "demo: console and API on http://127.0.0.1:$api_port/ (docs/api.md); users for this run:"
+printf '  %s\n' "${credentials[@]}"
 if ((seconds > 0)); then sleep "$seconds"; else wait; fi

@@ -54,6 +54,8 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   auto cn = root.section("connector");
   c.connector = connector::ConnectorConfig::read(cn);
   if (c.connector.enabled && !c.cases.enabled) cn.fail("enabled", "needs cases.enabled");
+  auto as = root.section("api");
+  c.api = api::ApiConfig::read(as);
   root.finish();
   return c;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "aggregator/fleet/fleet_config.h"
+#include "aggregator/api/api_config.h"
 #include "aggregator/dispatch/connector/connector_config.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
@@ -38,6 +39,7 @@ struct AggregatorConfig {
   CasesConfig cases;
   fleet::FleetConfig fleet;  // fleet table, alerts, remote commands (docs/fleet.md)
   connector::ConnectorConfig connector;  // docs/connector.md
+  api::ApiConfig api;  // the HTTP API (docs/api.md)
 
   static AggregatorConfig read(config::Section& root);
   static AggregatorConfig load(const std::string& path);

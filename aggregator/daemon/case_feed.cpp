@@ -49,7 +49,11 @@ std::size_t CaseFeed::step() {
   }
   if (last == cursor_) return 0;
   if (!events.empty()) {
-    auto results = engine_.on_events(events, received_ms);
+    std::vector<cases::IngestResult> results;
+    {
+      std::lock_guard lock(engine_mu_);  // the API and the connector call the engine too
+      results = engine_.on_events(events, received_ms);
+    }
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].kind == cases::IngestResult::Kind::kUnmapped ||
           results[i].kind == cases::IngestResult::Kind::kUnlocated) {
@@ -72,10 +76,10 @@ void CaseFeed::run() {
   while (running_) {
     std::size_t n = 0;
     try {
-      std::lock_guard lock(engine_mu_);
       n = step();
       const std::int64_t now = clock_.now_ms();
       if (now - last_tick >= tick_interval_ms_) {
+        std::lock_guard lock(engine_mu_);
         engine_.tick(now);
         last_tick = now;
       }
@@ -83,7 +87,7 @@ void CaseFeed::run() {
       spdlog::error("cases: {}", e.what());  // retried on the next round
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
-    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

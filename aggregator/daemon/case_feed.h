@@ -37,6 +37,9 @@ class CaseFeed {
     std::lock_guard lock(engine_mu_);
     return f(engine_);
   }
+  // Held around every engine call of the feed thread; others calling the engine (the API)
+  // hold it too.
+  std::mutex& engine_mutex() { return engine_mu_; }
 
  private:
   void run();

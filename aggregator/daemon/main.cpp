@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "aggregator/api/api_service.h"
 #include "aggregator/cases/case_engine.h"
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/working_calendar.h"
@@ -129,6 +130,7 @@ int run(int argc, char** argv) {
   std::unique_ptr<CaseParts> parts;
   std::unique_ptr<store::SqliteCaseStore> case_store;
   std::unique_ptr<MqttCaseSink> case_sink;
+  std::unique_ptr<api::FeedNotifyingSink> notifying_sink;
   cases::NoRecheckChannel no_recheck;
   fleet::RemoteRecheck remote_recheck(commands, cfg.fleet.command_timeout_ms);
   cases::RecheckChannel& recheck =
@@ -168,13 +170,37 @@ int run(int argc, char** argv) {
                                                         std::move(access), clock, metrics);
       outputs.add(*platform);
     }
+    notifying_sink = std::make_unique<api::FeedNotifyingSink>(outputs);  // then the live feed
     engine = std::make_unique<cases::CaseEngine>(parts->grid, parts->cameras, parts->classes,
-                                                 parts->calendar, *case_store, outputs,
+                                                 parts->calendar, *case_store, *notifying_sink,
                                                  recheck, clock, parts->engine_config, &metrics);
     feed = std::make_unique<CaseFeed>((data / "aggregator.db").string(), *engine, clock,
                                       cfg.cases.tick_interval_ms);
     spdlog::info("cases: grid of {} cells, {} classes; outputs on {}", parts->grid.size(),
                  parts->classes.size(), case_sink->topic());
+  }
+
+  // The HTTP API (optional; docs/api.md).
+  std::unique_ptr<api::ApiService> api_service;
+  if (cfg.api.enabled) {
+    api::ApiContext ctx;
+    ctx.engine = engine.get();
+    ctx.engine_mutex = feed ? &feed->engine_mutex() : nullptr;
+    ctx.case_db_path = (data / "cases.db").string();
+    ctx.event_db_path = (data / "aggregator.db").string();
+    ctx.evidence_dir = data / "evidence";
+    if (parts) {
+      ctx.grid = &parts->grid;
+      ctx.cameras = &parts->cameras;
+      ctx.classes = &parts->classes;
+      ctx.grid_file = cfg.cases.grid_file;
+    }
+    ctx.clock = &clock;
+    ctx.metrics = &metrics;
+    ctx.fleet = fleet_monitor.get();
+    api_service = std::make_unique<api::ApiService>(cfg.api, std::move(ctx));
+    if (notifying_sink) notifying_sink->set_service(api_service.get());
+    api_service->start();
   }
 
   const auto counts = store.counts();
@@ -224,6 +250,7 @@ int run(int argc, char** argv) {
   if (platform) platform->stop();
   notifier.stopping();
   notifier.stop_watchdog();
+  if (api_service) api_service->stop();
   if (feed) feed->stop();
   session->stop();
   if (fleet_monitor) fleet_monitor->stop();

@@ -52,6 +52,7 @@ class CameraRegistry {
   void add(CameraEntry camera);
   const CameraEntry* find(const std::string& camera_id) const;
   std::size_t size() const { return cameras_.size(); }
+  const std::map<std::string, CameraEntry, std::less<>>& cameras() const { return cameras_; }
 
   // Location: the zone's watched spot, else the event's own location, else the camera's
   // watched spot, else its mounting point. Cell: a zone or camera override, else the owner

@@ -25,6 +25,8 @@ struct CaseQuery {
   std::optional<std::int64_t> reported_from_ms;  // inclusive
   std::optional<std::int64_t> reported_to_ms;    // exclusive
   std::optional<cases::CaseId> before_id;
+  // Overdue at this time: dispatched with a due time before it.
+  std::optional<std::int64_t> overdue_at_ms;
   int limit = 50;
 };
 

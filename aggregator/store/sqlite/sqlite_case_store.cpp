@@ -290,6 +290,7 @@ CasePage SqliteCaseStore::list(const CaseQuery& q) {
   if (q.reported_from_ms) sql += " AND reported_ms >= " + next();
   if (q.reported_to_ms) sql += " AND reported_ms < " + next();
   if (q.before_id) sql += " AND id < " + next();
+  if (q.overdue_at_ms) sql += " AND state = 'dispatched' AND due_ms > 0 AND due_ms < " + next();
   sql += " ORDER BY id DESC LIMIT " + next();
   auto s = impl_->db.prepare(sql);
   int i = 1;
@@ -302,6 +303,7 @@ CasePage SqliteCaseStore::list(const CaseQuery& q) {
   if (q.reported_from_ms) s.bind(i++, *q.reported_from_ms);
   if (q.reported_to_ms) s.bind(i++, *q.reported_to_ms);
   if (q.before_id) s.bind(i++, *q.before_id);
+  if (q.overdue_at_ms) s.bind(i++, *q.overdue_at_ms);
   int limit = q.limit < 1 ? 1 : (q.limit > 1000 ? 1000 : q.limit);
   s.bind(i++, limit + 1);  // one more tells whether another page exists
   CasePage page;

@@ -1,0 +1,93 @@
+#pragma once
+// Shared by the API's translation units: the principal of a request, JSON helpers, the pool
+// of read connections.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aggregator/api/api_config.h"
+#include "aggregator/api/api_service.h"
+#include "aggregator/cases/case.h"
+#include "aggregator/store/sqlite/sqlite_case_store.h"
+#include "common/http/auth.h"
+#include "common/http/message.h"
+#include "common/sqlite/database.h"
+
+namespace gridsight::api {
+
+using json = nlohmann::json;
+
+struct Principal {
+  std::string name;
+  Role role = Role::kReadonly;
+  std::string department;
+  bool is_token = false;
+  std::string actor() const { return (is_token ? "token:" : "user:") + name; }
+  // May this principal see the case? (A department only its own cases.)
+  bool sees(const cases::Case& c) const;
+};
+
+// The actions `role` may take at all (the lifecycle decides when).
+bool role_may(Role role, cases::Action action);
+// The actions the principal may take on `c` in its current state.
+std::vector<std::string> allowed_actions(const Principal& p, const cases::Case& c);
+
+// One reader: a case store connection and an event store connection.
+struct Reader {
+  Reader(const std::string& case_db, const std::string& event_db);
+  store::SqliteCaseStore cases;
+  std::unique_ptr<sqlite::Database> events;  // null when there is no event database
+};
+
+// A fixed set of readers lent to request handlers.
+class ReaderPool {
+ public:
+  ReaderPool(std::string case_db, std::string event_db)
+      : case_db_(std::move(case_db)), event_db_(std::move(event_db)) {}
+  class Lease {
+   public:
+    Lease(ReaderPool& pool, std::unique_ptr<Reader> r) : pool_(pool), r_(std::move(r)) {}
+    ~Lease() { pool_.give_back(std::move(r_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Reader* operator->() { return r_.get(); }
+    Reader& operator*() { return *r_; }
+
+   private:
+    ReaderPool& pool_;
+    std::unique_ptr<Reader> r_;
+  };
+  Lease lease();
+
+ private:
+  void give_back(std::unique_ptr<Reader> r);
+  std::string case_db_;
+  std::string event_db_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Reader>> free_;
+};
+
+// Strict JSON body: an object whose keys are all in `allowed`; nullopt and a 400 response
+// otherwise.
+std::optional<json> parse_body(const http::Request& req, const std::set<std::string>& allowed,
+                               http::Response& error);
+
+json case_json(const cases::Case& c, std::int64_t now_ms, bool with_children);
+bool is_overdue(const cases::Case& c, std::int64_t now_ms);
+
+// Evidence references of an event: role, media type, size, hash.
+struct EvidenceInfo {
+  std::string role;
+  std::string media_type;
+  std::uint64_t size = 0;
+  std::string hash;
+};
+std::vector<EvidenceInfo> evidence_of(Reader& r, const std::string& event_id);
+
+}  // namespace gridsight::api

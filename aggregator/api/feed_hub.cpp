@@ -1,0 +1,162 @@
+#include "aggregator/api/feed_hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/http/message.h"
+#include "common/sqlite/database.h"
+
+namespace gridsight::api {
+
+FeedHub::FeedHub(std::string case_db_path, int poll_ms)
+    : path_(std::move(case_db_path)), poll_ms_(poll_ms) {}
+
+FeedHub::~FeedHub() {
+  stop();
+}
+
+void FeedHub::start() {
+  std::lock_guard lock(mu_);
+  if (running_) return;
+  if (!db_) db_ = std::make_unique<sqlite::Database>(path_);
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void FeedHub::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!running_) return;
+    running_ = false;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  for (auto& s : subs_) s->stream->close();
+  subs_.clear();
+}
+
+void FeedHub::subscribe(std::shared_ptr<http::EventStream> stream,
+                        std::optional<std::int64_t> since, std::string department) {
+  auto sub = std::make_shared<Sub>();
+  sub->stream = std::move(stream);
+  sub->cursor = since ? *since : -1;
+  sub->department = std::move(department);
+  sub->stream->send("retry: 2000\n\n");
+  {
+    std::lock_guard lock(mu_);
+    subs_.push_back(std::move(sub));
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void FeedHub::notify() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void FeedHub::broadcast_alert(const std::string& json) {
+  std::lock_guard lock(mu_);
+  for (auto& s : subs_) {
+    if (s->department.empty()) s->stream->send("event: fleet_alert\ndata: " + json + "\n\n");
+  }
+}
+
+std::size_t FeedHub::subscribers() const {
+  std::lock_guard lock(mu_);
+  return subs_.size();
+}
+
+std::string FeedHub::frame(std::int64_t id, const std::string& body) {
+  return "id: " + std::to_string(id) + "\nevent: case\ndata: " + body + "\n\n";
+}
+
+void FeedHub::run() {
+  auto last_ping = std::chrono::steady_clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(poll_ms_),
+                   [this] { return woken_ || !running_; });
+      if (!running_) return;
+      woken_ = false;
+    }
+    try {
+      round();
+    } catch (const std::exception& e) {
+      spdlog::warn("api feed: {}", e.what());
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ping > std::chrono::seconds(15)) {
+      last_ping = now;
+      std::lock_guard lock(mu_);
+      for (auto& s : subs_) s->stream->send(": ping\n\n");
+    }
+  }
+}
+
+void FeedHub::round() {
+  std::vector<std::shared_ptr<Sub>> subs;
+  {
+    std::lock_guard lock(mu_);
+    subs_.erase(std::remove_if(subs_.begin(), subs_.end(),
+                               [](const auto& s) { return !s->stream->is_open(); }),
+                subs_.end());
+    subs = subs_;
+  }
+  if (subs.empty()) return;
+  std::int64_t head = 0;
+  {
+    auto st = db_->prepare("SELECT coalesce(max(id), 0) FROM case_outputs");
+    if (st.step()) head = st.int64(0);
+  }
+  std::int64_t low = head;
+  for (auto& s : subs) {
+    if (s->cursor < 0) s->cursor = head;  // only (thread-local) new entries
+    low = std::min(low, s->cursor);
+  }
+  while (low < head) {
+    auto st = db_->prepare(
+        "SELECT id, body FROM case_outputs WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000");
+    st.bind(1, low).bind(2, head);
+    std::int64_t last = low;
+    while (st.step()) {
+      const std::int64_t id = st.int64(0);
+      const std::string body = st.text(1);
+      last = id;
+      std::vector<std::string> departments;
+      bool parsed = false;
+      for (auto& s : subs) {
+        if (s->cursor >= id) continue;
+        s->cursor = id;
+        if (!s->department.empty()) {
+          if (!parsed) {
+            auto j = nlohmann::json::parse(body, nullptr, false);
+            if (j.is_object() && j.contains("departments") && j["departments"].is_array()) {
+              for (const auto& d : j["departments"]) {
+                if (d.is_string()) departments.push_back(d.get<std::string>());
+              }
+            }
+            parsed = true;
+          }
+          if (std::find(departments.begin(), departments.end(), s->department) ==
+              departments.end()) {
+            continue;
+          }
+        }
+        s->stream->send(frame(id, body));
+      }
+    }
+    if (last == low) break;
+    low = last;
+  }
+}
+
+}  // namespace gridsight::api

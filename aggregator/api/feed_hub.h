@@ -1,0 +1,64 @@
+#pragma once
+// The live feed: the engine's stored outputs (case_outputs, ids increasing) sent to every
+// subscribed event stream. A subscriber resuming after id N first gets every output after N
+// from the store, then live ones, so nothing is lost across reconnects. One thread reads the
+// table when woken (notify) or every poll interval, and sends each subscriber what it lacks.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gridsight::http {
+class EventStream;
+}
+namespace gridsight::sqlite {
+class Database;
+}
+
+namespace gridsight::api {
+
+class FeedHub {
+ public:
+  FeedHub(std::string case_db_path, int poll_ms);
+  ~FeedHub();
+  void start();
+  void stop();
+  // since: resume after this id (nullopt: only new entries). department: only outputs of
+  // cases involving it (empty: all).
+  void subscribe(std::shared_ptr<http::EventStream> stream, std::optional<std::int64_t> since,
+                 std::string department);
+  void notify();
+  // A fleet alert (JSON) to every subscriber except department users; live only (no id:
+  // the browser's Last-Event-ID stays the last case entry's).
+  void broadcast_alert(const std::string& json);
+  std::size_t subscribers() const;
+
+  // "id: N\nevent: case\ndata: {...}\n\n"
+  static std::string frame(std::int64_t id, const std::string& body);
+
+ private:
+  struct Sub {
+    std::shared_ptr<http::EventStream> stream;
+    std::int64_t cursor = -1;  // -1: start at the head
+    std::string department;
+  };
+  void run();
+  void round();
+
+  std::string path_;
+  int poll_ms_;
+  std::unique_ptr<sqlite::Database> db_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool running_ = false;
+  bool woken_ = false;
+  std::vector<std::shared_ptr<Sub>> subs_;
+  std::thread thread_;
+};
+
+}  // namespace gridsight::api
