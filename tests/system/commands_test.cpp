@@ -386,6 +386,13 @@ TEST_F(CommandsTest, RecheckChannelIsAnsweredByTheLiveEdge) {
   req.event_type = "zone.intrusion";
   req.camera_id = "cam-events";
   EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kUnavailable);
+  // A box the fleet table knows to be offline is not asked at all.
+  aggregator::fleet::RemoteRecheck offline(commander_->client(), 60'000,
+                                           [](const std::string&) { return false; });
+  req.camera_id = "cam-a";
+  const auto sent = commander_->client().sent();
+  EXPECT_EQ(offline.recheck(req), cases::RecheckAnswer::kUnavailable);
+  EXPECT_EQ(commander_->client().sent(), sent);
   // An edge that does not answer: unavailable (the engine then trusts the events).
   aggregator::fleet::RemoteRecheck quick(commander_->client(), 1'000);
   req.device_id = "edge-absent";
