@@ -163,6 +163,14 @@ class CommandsTest : public ::testing::Test {
         << edge_->process().log_tail();
   }
 
+  // Whatever the commands did, the edge still stops cleanly on SIGTERM.
+  void TearDown() override {
+    commander_.reset();
+    if (edge_ && edge_->process().is_running()) {
+      EXPECT_EQ(edge_->stop(), 0) << edge_->process().log_tail();
+    }
+  }
+
   // Diagnostics until `pred` holds on its health report.
   json health_when(const std::function<bool(const json&)>& pred) {
     json last;
