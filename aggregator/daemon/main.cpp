@@ -106,9 +106,12 @@ int run(int argc, char** argv) {
           session->publish(topic, alert, 1, false);
         });
   }
-  fleet::CommandClient commands(topics, [&](const std::string& topic, const std::string& payload) {
-    return session->publish(topic, payload, 1, false);
-  }, clock);
+  fleet::CommandClient commands(
+      topics,
+      [&](const std::string& topic, const std::string& payload) {
+        return session->publish(topic, payload, 1, false);
+      },
+      clock);
   h.on_message = [&](std::string topic, std::string payload) {
     if (auto t = topics.parse(topic); t && t->kind == protocol::TopicKind::kCommandResult) {
       commands.on_result(t->device_id, payload);
@@ -132,7 +135,12 @@ int run(int argc, char** argv) {
   std::unique_ptr<MqttCaseSink> case_sink;
   std::unique_ptr<api::FeedNotifyingSink> notifying_sink;
   cases::NoRecheckChannel no_recheck;
-  fleet::RemoteRecheck remote_recheck(commands, cfg.fleet.command_timeout_ms);
+  fleet::RemoteRecheck remote_recheck(
+      commands, cfg.fleet.command_timeout_ms, [&](const std::string& device) {
+        if (!fleet_monitor) return true;
+        auto d = fleet_monitor->device(device);
+        return !d || d->online;  // unknown: ask anyway
+      });
   cases::RecheckChannel& recheck =
       cfg.fleet.recheck ? static_cast<cases::RecheckChannel&>(remote_recheck) : no_recheck;
   FanoutSink outputs;  // MQTT, the platform connector, ...
@@ -218,7 +226,8 @@ int run(int argc, char** argv) {
   service::Notifier notifier;
   service::Heartbeat main_loop;
   main_loop.beat();
-  const std::int64_t stuck_ms = std::max<std::int64_t>(notifier.watchdog_interval_us() / 1000, 30'000);
+  const std::int64_t stuck_ms =
+      std::max<std::int64_t>(notifier.watchdog_interval_us() / 1000, 30'000);
   notifier.start_watchdog([&] { return main_loop.recent(stuck_ms); });
   notifier.ready("running");
 

@@ -108,6 +108,10 @@ cases::RecheckAnswer RemoteRecheck::recheck(const cases::RecheckRequest& req) {
   if (req.device_id.empty() || req.camera_id.empty() || req.event_type.empty()) {
     return cases::RecheckAnswer::kUnavailable;
   }
+  if (online_ && !online_(req.device_id)) {
+    spdlog::info("fleet: recheck of case {}: {} is offline", req.case_id, req.device_id);
+    return cases::RecheckAnswer::kUnavailable;
+  }
   nlohmann::json args = {{"camera", req.camera_id}, {"type", req.event_type}, {"frame", false}};
   if (!req.zone.empty()) args["zone"] = req.zone;
   auto r = client_.call(req.device_id, "snapshot", args, timeout_ms_);

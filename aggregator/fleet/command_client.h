@@ -73,13 +73,17 @@ class CommandClient {
 
 class RemoteRecheck final : public cases::RecheckChannel {
  public:
-  RemoteRecheck(CommandClient& client, std::int64_t timeout_ms)
-      : client_(client), timeout_ms_(timeout_ms) {}
+  // `online` (optional, e.g. from the fleet table): a box known to be offline is answered
+  // kUnavailable at once instead of waiting for the timeout on the engine's thread.
+  RemoteRecheck(CommandClient& client, std::int64_t timeout_ms,
+                std::function<bool(const std::string& device)> online = {})
+      : client_(client), timeout_ms_(timeout_ms), online_(std::move(online)) {}
   cases::RecheckAnswer recheck(const cases::RecheckRequest& request) override;
 
  private:
   CommandClient& client_;
   std::int64_t timeout_ms_;
+  std::function<bool(const std::string&)> online_;
 };
 
 }  // namespace gridsight::aggregator::fleet

@@ -163,6 +163,14 @@ class CommandsTest : public ::testing::Test {
         << edge_->process().log_tail();
   }
 
+  // Whatever the commands did, the edge still stops cleanly on SIGTERM.
+  void TearDown() override {
+    commander_.reset();
+    if (edge_ && edge_->process().is_running()) {
+      EXPECT_EQ(edge_->stop(), 0) << edge_->process().log_tail();
+    }
+  }
+
   // Diagnostics until `pred` holds on its health report.
   json health_when(const std::function<bool(const json&)>& pred) {
     json last;
@@ -386,6 +394,13 @@ TEST_F(CommandsTest, RecheckChannelIsAnsweredByTheLiveEdge) {
   req.event_type = "zone.intrusion";
   req.camera_id = "cam-events";
   EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kUnavailable);
+  // A box the fleet table knows to be offline is not asked at all.
+  aggregator::fleet::RemoteRecheck offline(commander_->client(), 60'000,
+                                           [](const std::string&) { return false; });
+  req.camera_id = "cam-a";
+  const auto sent = commander_->client().sent();
+  EXPECT_EQ(offline.recheck(req), cases::RecheckAnswer::kUnavailable);
+  EXPECT_EQ(commander_->client().sent(), sent);
   // An edge that does not answer: unavailable (the engine then trusts the events).
   aggregator::fleet::RemoteRecheck quick(commander_->client(), 1'000);
   req.device_id = "edge-absent";
