@@ -91,7 +91,18 @@ TEST(ApiSystem, ACaseFromTheEdgeWorkedToClosureOverHttp) {
   as.extra_yaml = config_yaml(api_port);
   Aggregator agg(dir.path(), as);
   agg.start();
-  ASSERT_TRUE(wait_until([&] { return request(port, "GET", "/healthz").status == 200; }, 60s))
+  // The API listens once the aggregator has started (probe without asserting on refusals).
+  auto listening = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+  };
+  ASSERT_TRUE(wait_until(listening, 60s) && request(port, "GET", "/healthz").status == 200)
       << agg.process().log_tail();
 
   auto login = [&](const std::string& user) {
