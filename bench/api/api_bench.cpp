@@ -76,6 +76,8 @@ class Client {
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) std::abort();
+    timeval tv{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
   ~Client() { ::close(fd_); }
   // Returns the status.
@@ -212,7 +214,8 @@ int main(int argc, char** argv) {
     grid::CameraEntry cam;
     cam.id = "feed-cam-" + std::to_string(i);
     cam.device_id = "edge-bench";
-    cam.watches = protocol::GeoPoint{116.4005 + (i % 40) * 0.0002, 39.9005 + (i / 40) * 0.0002,
+    // ~40-50 m apart: no two merge.
+    cam.watches = protocol::GeoPoint{116.4005 + (i % 16) * 0.00045, 39.9005 + (i / 16) * 0.00045,
                                      protocol::Crs::kWgs84};
     cameras.add(cam);
   }
@@ -312,7 +315,7 @@ int main(int argc, char** argv) {
         sse.buffer().erase(0, sse.buffer().find("\n\n", p) + 2);
         break;
       }
-      if (!sse.fill()) std::abort();
+      if (!sse.fill()) break;  // 10 s without it: counted as missed
     }
     feed_lat.push_back(std::chrono::duration<double, std::milli>(Clk::now() - s).count());
   }
