@@ -16,12 +16,15 @@ CaseFeed::CaseFeed(const std::string& event_db_path, cases::CaseEngine& engine, 
       engine_(engine),
       clock_(clock),
       tick_interval_ms_(tick_interval_ms) {
-  db_->exec("CREATE TABLE IF NOT EXISTS feed_cursor(name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)");
+  db_->exec(
+      "CREATE TABLE IF NOT EXISTS feed_cursor(name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)");
   auto st = db_->prepare("SELECT last_id FROM feed_cursor WHERE name = 'cases'");
   if (st.step()) cursor_ = st.int64(0);
 }
 
-CaseFeed::~CaseFeed() { stop(); }
+CaseFeed::~CaseFeed() {
+  stop();
+}
 
 void CaseFeed::start() {
   if (running_.exchange(true)) return;
@@ -38,7 +41,8 @@ std::size_t CaseFeed::step() {
   std::int64_t last = cursor_;
   std::int64_t received_ms = 0;
   {
-    auto st = db_->prepare("SELECT id, payload, received_ms FROM events WHERE id > ? ORDER BY id LIMIT 500");
+    auto st = db_->prepare(
+        "SELECT id, payload, received_ms FROM events WHERE id > ? ORDER BY id LIMIT 500");
     st.bind(1, cursor_);
     while (st.step()) {
       last = st.int64(0);
@@ -57,13 +61,14 @@ std::size_t CaseFeed::step() {
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].kind == cases::IngestResult::Kind::kUnmapped ||
           results[i].kind == cases::IngestResult::Kind::kUnlocated) {
-        spdlog::debug("cases: event {} ({} from camera {}) {}", events[i].event_id,
-                      events[i].type, events[i].camera_id, cases::to_string(results[i].kind));
+        spdlog::debug("cases: event {} ({} from camera {}) {}", events[i].event_id, events[i].type,
+                      events[i].camera_id, cases::to_string(results[i].kind));
       }
     }
   }
-  db_->prepare("INSERT INTO feed_cursor(name, last_id) VALUES('cases', ?) "
-               "ON CONFLICT(name) DO UPDATE SET last_id = excluded.last_id")
+  db_->prepare(
+         "INSERT INTO feed_cursor(name, last_id) VALUES('cases', ?) "
+         "ON CONFLICT(name) DO UPDATE SET last_id = excluded.last_id")
       .bind(1, last)
       .run();
   cursor_ = last;

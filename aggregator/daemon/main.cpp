@@ -1,10 +1,11 @@
 // gridsight-aggregator: the central service. Subscribes to every edge, stores and confirms
 // their events, and (as the grid engine lands) turns them into cases (docs/aggregator.md).
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "aggregator/api/api_service.h"
 #include "aggregator/cases/case_engine.h"
@@ -19,9 +20,9 @@
 #include "aggregator/fleet/fleet_monitor.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
-#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
+#include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/clock.h"
 #include "common/config/section.h"
@@ -42,7 +43,8 @@ int run(int argc, char** argv) {
   std::string config_path, data_dir, log_level;
   std::int64_t mqtt_port = 0;
   bool check_only = false, log_events = false;
-  app.add_option("-c,--config", config_path, "YAML configuration file (default: embedded defaults)");
+  app.add_option("-c,--config", config_path,
+                 "YAML configuration file (default: embedded defaults)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
   app.add_option("--data-dir", data_dir, "Override data_dir");
   app.add_option("--mqtt-port", mqtt_port, "Override mqtt.port")->check(CLI::Range(1, 65535));
@@ -85,7 +87,8 @@ int run(int argc, char** argv) {
   std::unique_ptr<mqtt::Session> session;
   Ingest ingest(cfg.ingest, topics, store, evidence, clock, metrics,
                 [&](const std::string& device, const std::string& payload) {
-                  session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1, false);
+                  session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1,
+                                   false);
                 });
   mqtt::Session::Handlers h;
   h.on_connected = [&](bool) {
@@ -135,12 +138,12 @@ int run(int argc, char** argv) {
   std::unique_ptr<MqttCaseSink> case_sink;
   std::unique_ptr<api::FeedNotifyingSink> notifying_sink;
   cases::NoRecheckChannel no_recheck;
-  fleet::RemoteRecheck remote_recheck(
-      commands, cfg.fleet.command_timeout_ms, [&](const std::string& device) {
-        if (!fleet_monitor) return true;
-        auto d = fleet_monitor->device(device);
-        return !d || d->online;  // unknown: ask anyway
-      });
+  fleet::RemoteRecheck remote_recheck(commands, cfg.fleet.command_timeout_ms,
+                                      [&](const std::string& device) {
+                                        if (!fleet_monitor) return true;
+                                        auto d = fleet_monitor->device(device);
+                                        return !d || d->online;  // unknown: ask anyway
+                                      });
   cases::RecheckChannel& recheck =
       cfg.fleet.recheck ? static_cast<cases::RecheckChannel&>(remote_recheck) : no_recheck;
   FanoutSink outputs;  // MQTT, the platform connector, ...
@@ -154,10 +157,10 @@ int run(int argc, char** argv) {
     auto cal = section(cfg.cases.calendar_file);
     auto eng = cfg.cases.engine_file.empty() ? config::load_string("{}", "<engine defaults>")
                                              : section(cfg.cases.engine_file);
-    parts = std::make_unique<CaseParts>(CaseParts{
-        grid::GridModel::load_file(cfg.cases.grid_file, {}), grid::CameraRegistry::read(cams),
-        cases::ClassCatalog::read(cls), cases::WorkingCalendar::read(cal),
-        cases::EngineConfig::read(eng)});
+    parts = std::make_unique<CaseParts>(
+        CaseParts{grid::GridModel::load_file(cfg.cases.grid_file, {}),
+                  grid::CameraRegistry::read(cams), cases::ClassCatalog::read(cls),
+                  cases::WorkingCalendar::read(cal), cases::EngineConfig::read(eng)});
     case_store = std::make_unique<store::SqliteCaseStore>((data / "cases.db").string());
     case_sink = std::make_unique<MqttCaseSink>(*session, cfg.mqtt.topic_root);
     outputs.add(*case_sink);
@@ -206,14 +209,25 @@ int run(int argc, char** argv) {
     ctx.clock = &clock;
     ctx.metrics = &metrics;
     ctx.fleet = fleet_monitor.get();
+    if (platform) {  // the platform's status callback, token-authenticated by the API
+      ctx.connector_callback = [&platform](const std::string& body) {
+        const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+        if (j.is_discarded()) {
+          return std::pair<int, std::string>(
+              400, R"({"error":"malformed_json","reason":"the body is not JSON"})");
+        }
+        const auto r = platform->apply_callback(j);
+        return std::pair<int, std::string>(r.http_status, r.to_json().dump());
+      };
+    }
     api_service = std::make_unique<api::ApiService>(cfg.api, std::move(ctx));
     if (notifying_sink) notifying_sink->set_service(api_service.get());
     api_service->start();
   }
 
   const auto counts = store.counts();
-  spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far", GRIDSIGHT_VERSION,
-               counts.events, counts.devices);
+  spdlog::info("gridsight-aggregator {}: {} events from {} devices stored so far",
+               GRIDSIGHT_VERSION, counts.events, counts.devices);
   ingest.start();
   if (fleet_monitor) fleet_monitor->start();
   session->start();
