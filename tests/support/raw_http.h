@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 namespace gridsight::test {
 
@@ -36,6 +37,22 @@ class Conn {
     while (fill()) {
     }
     return buf_;
+  }
+  // One response off a keep-alive connection: the head, then Content-Length bytes (or what
+  // arrives until the server closes).
+  std::string response() {
+    while (buf_.find("\r\n\r\n") == std::string::npos && fill()) {
+    }
+    const auto end = buf_.find("\r\n\r\n");
+    if (end == std::string::npos) return std::exchange(buf_, {});
+    std::size_t length = 0;
+    const auto cl = buf_.substr(0, end).find("Content-Length: ");
+    if (cl != std::string::npos) length = std::stoul(buf_.substr(cl + 16));
+    while (buf_.size() < end + 4 + length && fill()) {
+    }
+    std::string out = buf_.substr(0, std::min(buf_.size(), end + 4 + length));
+    buf_.erase(0, out.size());
+    return out;
   }
   std::string until(const std::string& needle) {
     while (buf_.find(needle) == std::string::npos && fill()) {

@@ -1,9 +1,6 @@
 // The HTTP server, router, files with Range, Server-Sent Events and login building blocks,
 // exercised over real loopback sockets.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,64 +14,14 @@
 #include "common/http/password.h"
 #include "common/http/server.h"
 #include "common/metrics.h"
+#include "tests/support/raw_http.h"
 
 namespace gridsight::http {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Raw HTTP over a socket: what goes over the wire is exactly what the test wrote.
-class Conn {
- public:
-  explicit Conn(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~Conn() { ::close(fd_); }
-  void send(const std::string& data) {
-    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(data.size()));
-  }
-  // Reads one response: headers, then Content-Length bytes (or until close).
-  std::string response() {
-    while (buf_.find("\r\n\r\n") == std::string::npos && fill()) {
-    }
-    const auto end = buf_.find("\r\n\r\n");
-    if (end == std::string::npos) return std::exchange(buf_, {});
-    std::string head = buf_.substr(0, end + 4);
-    std::size_t length = 0;
-    const auto cl = head.find("Content-Length: ");
-    if (cl != std::string::npos) length = std::stoul(head.substr(cl + 16));
-    while (buf_.size() < end + 4 + length && fill()) {
-    }
-    std::string out = buf_.substr(0, end + 4 + length);
-    buf_.erase(0, out.size());
-    return out;
-  }
-  // Reads until `needle` appears (event streams).
-  std::string until(const std::string& needle) {
-    while (buf_.find(needle) == std::string::npos && fill()) {
-    }
-    return buf_;
-  }
-  bool fill() {
-    char tmp[4096];
-    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  }
-
- private:
-  int fd_ = -1;
-  std::string buf_;
-};
+using test::Conn;
 
 std::string get(std::uint16_t port, const std::string& target, const std::string& extra = "") {
   Conn c(port);
