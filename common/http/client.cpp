@@ -91,7 +91,7 @@ std::optional<Url> Url::parse(std::string_view text, std::string* error) {
   return u;
 }
 
-std::string Response::header(std::string_view name) const {
+std::string ClientResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (iequals(k, name)) return v;
   }
@@ -126,8 +126,9 @@ struct Client::Impl {
   }
 
   template <class Stream>
-  Result exchange(Stream& stream, beast::tcp_stream& lowest, const Url& url, const Request& req) {
-    Result result;
+  ClientResult exchange(Stream& stream, beast::tcp_stream& lowest, const Url& url,
+                        const ClientRequest& req) {
+    ClientResult result;
     bhttp::request<bhttp::string_body> r;
     bhttp::verb verb = bhttp::string_to_verb(req.method);
     if (verb == bhttp::verb::unknown) {
@@ -169,7 +170,7 @@ struct Client::Impl {
       return result;
     }
     auto& msg = parser.get();
-    Response resp;
+    ClientResponse resp;
     resp.status = static_cast<int>(msg.result_int());
     for (const auto& f : msg)
       resp.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -178,8 +179,8 @@ struct Client::Impl {
     return result;
   }
 
-  Result request(const Request& req) {
-    Result result;
+  ClientResult request(const ClientRequest& req) {
+    ClientResult result;
     std::string why;
     auto url = Url::parse(req.url, &why);
     if (!url) {
@@ -260,20 +261,20 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
 
 Client::~Client() = default;
 
-Result Client::request(const Request& request) {
+ClientResult Client::request(const ClientRequest& request) {
   return impl_->request(request);
 }
 
-Result Client::get(const std::string& url, Headers headers) {
-  Request r;
+ClientResult Client::get(const std::string& url, Headers headers) {
+  ClientRequest r;
   r.method = "GET";
   r.url = url;
   r.headers = std::move(headers);
   return request(r);
 }
 
-Result Client::post_json(const std::string& url, std::string body, Headers headers) {
-  Request r;
+ClientResult Client::post_json(const std::string& url, std::string body, Headers headers) {
+  ClientRequest r;
   r.method = "POST";
   r.url = url;
   r.headers = std::move(headers);

@@ -36,7 +36,7 @@ struct ClientOptions {
   std::string user_agent = "gridsight";
 };
 
-struct Request {
+struct ClientRequest {
   std::string method = "GET";
   std::string url;
   Headers headers;
@@ -44,7 +44,7 @@ struct Request {
   std::string content_type;  // set when body is not empty, e.g. "application/json"
 };
 
-struct Response {
+struct ClientResponse {
   int status = 0;
   Headers headers;
   std::string body;
@@ -52,9 +52,9 @@ struct Response {
   std::string header(std::string_view name) const;
 };
 
-struct Result {
-  std::optional<Response> response;  // set when a complete response was read
-  std::string error;                 // transport error ("connect: Connection refused", ...)
+struct ClientResult {
+  std::optional<ClientResponse> response;  // set when a complete response was read
+  std::string error;                       // transport error ("connect: Connection refused", ...)
   bool ok() const { return response.has_value(); }
 };
 
@@ -66,9 +66,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Thread-compatible: one request at a time per Client.
-  Result request(const Request& request);
-  Result get(const std::string& url, Headers headers = {});
-  Result post_json(const std::string& url, std::string body, Headers headers = {});
+  ClientResult request(const ClientRequest& request);
+  ClientResult get(const std::string& url, Headers headers = {});
+  ClientResult post_json(const std::string& url, std::string body, Headers headers = {});
 
   const ClientOptions& options() const;
 

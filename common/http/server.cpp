@@ -337,6 +337,14 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
       r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
       return send(std::move(r));
     }
+    if (!range && head_) {  // headers only: no body to serialise
+      auto msg = std::make_shared<bhttp::response<bhttp::empty_body>>();
+      msg->result(bhttp::status::ok);
+      apply_common(*msg, res);
+      msg->content_length(size);
+      shared_.count(200);
+      return write(std::move(msg));
+    }
     if (!range) {
       // The whole file, streamed from disk.
       bhttp::file_body::value_type body;
@@ -347,7 +355,7 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
       msg->result(bhttp::status::ok);
       apply_common(*msg, res);
       msg->content_length(size);
-      if (!head_) msg->body() = std::move(body);
+      msg->body() = std::move(body);
       shared_.count(200);
       return write(std::move(msg));
     }

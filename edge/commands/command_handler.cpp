@@ -2,12 +2,12 @@
 
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
-#include <turbojpeg.h>
 
 #include <algorithm>
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "edge/evidence/media.h"
 #include "protocol/ids.h"
 
 namespace gridsight::edge::commands {
@@ -59,30 +59,10 @@ void only_keys(const nlohmann::json& args, std::initializer_list<const char*> ke
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_jpeg(const std::uint8_t* pixels, int width, int height,
-                                      int channels, int stride, int quality) {
-  if (width <= 0 || height <= 0 || (channels != 1 && channels != 3)) {
-    throw CommandError("no frame to encode");
-  }
-  tjhandle tj = tjInitCompress();
-  if (!tj) throw CommandError("jpeg: cannot initialise the encoder");
-  unsigned char* out = nullptr;
-  unsigned long size = 0;
-  const int rc =
-      tjCompress2(tj, pixels, width, stride, height, channels == 3 ? TJPF_BGR : TJPF_GRAY, &out,
-                  &size, channels == 3 ? TJSAMP_420 : TJSAMP_GRAY, quality, TJFLAG_FASTDCT);
-  std::vector<std::uint8_t> bytes;
-  if (rc == 0) bytes.assign(out, out + size);
-  std::string err = rc == 0 ? "" : tjGetErrorStr2(tj);
-  tjFree(out);
-  tjDestroy(tj);
-  if (rc != 0) throw CommandError("jpeg: " + err);
-  return bytes;
-}
-
-std::string base64(const std::vector<std::uint8_t>& bytes) {
+std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
                                 static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -274,8 +254,14 @@ nlohmann::json CommandHandler::execute(const protocol::Command& c, const nlohman
   }
   // Lower the quality until the picture fits the inline limit (base64 grows it by 4/3).
   while (true) {
-    auto jpeg = encode_jpeg(look.pixels.data(), look.width, look.height, look.channels, look.stride,
-                            quality);
+    std::string jpeg;
+    try {
+      if (look.width <= 0 || look.height <= 0) throw std::runtime_error("no frame to encode");
+      jpeg = evidence::encode_jpeg(look.pixels.data(), look.width, look.height, look.stride,
+                                   look.channels, quality);
+    } catch (const std::runtime_error& e) {
+      throw CommandError(std::string("snapshot: ") + e.what());
+    }
     if ((jpeg.size() + 2) / 3 * 4 <= max_bytes) {
       r["frame"] = {{"at_ms", look.frame_ms},     {"width", look.width}, {"height", look.height},
                     {"media_type", "image/jpeg"}, {"quality", quality},  {"size", jpeg.size()},

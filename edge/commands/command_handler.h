@@ -117,9 +117,6 @@ class CommandHandler {
   std::thread thread_;
 };
 
-// Encodes packed 8-bit BGR (channels 3) or grey (channels 1) rows as JPEG. Throws CommandError.
-std::vector<std::uint8_t> encode_jpeg(const std::uint8_t* pixels, int width, int height,
-                                      int channels, int stride, int quality);
-std::string base64(const std::vector<std::uint8_t>& bytes);
+std::string base64(std::string_view bytes);
 
 }  // namespace gridsight::edge::commands

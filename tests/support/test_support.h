@@ -70,12 +70,12 @@ inline bool wait_until(const std::function<bool()>& cond,
 }
 
 // A child process (argv[0] looked up in PATH), stopped by its PID (SIGKILL) when destroyed.
-class Process {
+class ChildProcess {
  public:
-  explicit Process(std::vector<std::string> argv) : argv_(std::move(argv)) { start(); }
-  ~Process() { kill(); }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
+  explicit ChildProcess(std::vector<std::string> argv) : argv_(std::move(argv)) { start(); }
+  ~ChildProcess() { kill(); }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
 
   void start() {
     pid_ = ::fork();
@@ -129,7 +129,7 @@ class RtspServer {
     wait_until([&] { return port_open(port_); });
   }
   int port_;
-  Process proc_;
+  ChildProcess proc_;
 };
 #endif  // GRIDSIGHT_RTSP_SERVER
 

@@ -203,7 +203,7 @@ QueueStats Connector::stats() {
 
 Connector::Delivery Connector::deliver(const QueueItem& item, std::int64_t* retry_after_ms) {
   auto& client = push_client_;
-  http::Request r;
+  http::ClientRequest r;
   r.method = "POST";
   r.url = item.url;
   r.content_type = "application/json";

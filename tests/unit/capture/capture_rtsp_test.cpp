@@ -176,7 +176,7 @@ TEST(CaptureRtsp, RealtimeFileIsPaced) {
 // HTTP sources (progressive MPEG-TS from a plain web server).
 TEST(CaptureRtsp, Http) {
   int port = test::free_port();
-  test::Process http({"python3", "-m", "http.server", "--bind", "127.0.0.1", std::to_string(port),
+  test::ChildProcess http({"python3", "-m", "http.server", "--bind", "127.0.0.1", std::to_string(port),
                       "--directory", GRIDSIGHT_TEST_MEDIA_DIR});
   ASSERT_TRUE(wait_until([&] { return test::port_open(port); }));
   Harness h;

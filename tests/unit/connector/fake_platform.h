@@ -32,7 +32,7 @@ class FakePlatform {
     std::vector<std::string> argv = {GRIDSIGHT_PYTHON3, GRIDSIGHT_FAKE_PLATFORM,
                                      port_file.string()};
     if (!cert.empty()) argv.insert(argv.end(), {"--cert", cert, "--key", key});
-    process_ = std::make_unique<test::Process>(argv);
+    process_ = std::make_unique<test::ChildProcess>(argv);
     EXPECT_TRUE(test::wait_until([&] { return std::filesystem::exists(port_file); }));
     std::ifstream in(port_file);
     in >> port_;
@@ -61,7 +61,7 @@ class FakePlatform {
   void kill() { process_->kill(); }
 
  private:
-  std::unique_ptr<test::Process> process_;
+  std::unique_ptr<test::ChildProcess> process_;
   int port_ = 0;
   http::Client control_;
 };
