@@ -5,6 +5,7 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "edge/analytics/detectors/shared/channel.h"
 #include "edge/analytics/detectors/shared/foreground.h"
 #include "edge/analytics/detectors/shared/regions.h"
 
@@ -29,19 +30,7 @@ class FireDetector final : public Detector {
           w.mask.setTo(0, *setup.static_mask);
         }
         w.min_px = std::max(4, static_cast<int>(rule->min_area * cv::countNonZero(w.mask)));
-        ChannelSpec spec;
-        spec.rule_id = rule->id;
-        spec.type = rule->type;
-        spec.zone = zone ? zone->id : "";
-        spec.box_label = "fire";
-        spec.min_duration_ms = rule->min_duration_ms;
-        spec.end_hold_ms = rule->end_hold_ms;
-        spec.cooldown_ms = rule->cooldown_ms;
-        spec.update_interval_ms = rule->update_interval_ms;
-        spec.min_confidence = rule->min_confidence;
-        if (zone) spec.location = zone->location;
-        if (!rule->schedule.empty()) spec.schedule = *setup.config->schedule(rule->schedule);
-        spec.utc_offset_min = setup.config->utc_offset_min;
+        ChannelSpec spec = rule_channel(*rule, zone, setup, "fire");
         spec.attributes["experimental"] = "true";
         w.channel = setup.engine->add_channel(std::move(spec));
         watches_.push_back(std::move(w));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <opencv2/imgproc.hpp>
 
+#include "edge/analytics/detectors/shared/channel.h"
 #include "edge/analytics/detectors/shared/foreground.h"
 #include "edge/analytics/detectors/shared/regions.h"
 
@@ -27,19 +28,7 @@ class MotionDetector final : public Detector {
           cv::bitwise_and(w.mask, keep, w.mask);
         }
         w.px = std::max(1, cv::countNonZero(w.mask));
-        ChannelSpec spec;
-        spec.rule_id = rule->id;
-        spec.type = rule->type;
-        spec.zone = zone ? zone->id : "";
-        spec.box_label = "motion";
-        spec.min_duration_ms = rule->min_duration_ms;
-        spec.end_hold_ms = rule->end_hold_ms;
-        spec.cooldown_ms = rule->cooldown_ms;
-        spec.update_interval_ms = rule->update_interval_ms;
-        spec.min_confidence = rule->min_confidence;
-        if (zone) spec.location = zone->location;
-        if (!rule->schedule.empty()) spec.schedule = *setup.config->schedule(rule->schedule);
-        spec.utc_offset_min = setup.config->utc_offset_min;
+        ChannelSpec spec = rule_channel(*rule, zone, setup, "motion");
         w.channel = setup.engine->add_channel(std::move(spec));
         watches_.push_back(std::move(w));
       }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "edge/analytics/detectors/objects/static_regions.h"
+#include "edge/analytics/detectors/shared/channel.h"
 #include "edge/analytics/detectors/shared/foreground.h"
 #include "edge/analytics/objects/object_detector.h"
 #include "edge/analytics/objects/tracker.h"
@@ -46,23 +47,12 @@ class ObjectsDetector final : public Detector {
         Watch w;
         w.rule = rule;
         w.zone = z;
-        ChannelSpec spec;
-        spec.rule_id = rule->id;
-        spec.type = rule->type;
-        spec.zone = zone ? zone->id : "";
-        spec.box_label =
+        ChannelSpec spec = rule_channel(
+            *rule, zone, setup,
             rule->detector == DetectorKind::kParking ? "vehicle"
             : rule->detector == DetectorKind::kLeftObject || rule->detector == DetectorKind::kStall
                 ? "object"
-                : "person";
-        spec.min_duration_ms = rule->min_duration_ms;
-        spec.end_hold_ms = rule->end_hold_ms;
-        spec.cooldown_ms = rule->cooldown_ms;
-        spec.update_interval_ms = rule->update_interval_ms;
-        spec.min_confidence = rule->min_confidence;
-        if (zone) spec.location = zone->location;
-        if (!rule->schedule.empty()) spec.schedule = *setup.config->schedule(rule->schedule);
-        spec.utc_offset_min = setup.config->utc_offset_min;
+                : "person");
         spec.attributes["detector"] = detector_->name();
         w.channel = setup.engine->add_channel(std::move(spec));
         watches_.push_back(w);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "edge/analytics/detectors/shared/channel.h"
+
 namespace gridsight::analytics {
 namespace {
 
@@ -32,18 +34,11 @@ TamperDetector::TamperDetector(const DetectorSetup& setup, bool ptz)
       const auto sub = static_cast<TamperSubtype>(i);
       if (!rule->subtypes[i].enabled || has_channel_[i]) continue;
       if (sub == TamperSubtype::kOffPreset && !ptz_) continue;
-      ChannelSpec spec;
-      spec.rule_id = rule->id;
+      ChannelSpec spec = rule_channel(*rule, nullptr, setup, "object");
       spec.type = sub == TamperSubtype::kOffPreset ? "camera.off_preset"
                                                    : rule->type + "." + to_string(sub);
       spec.route = Route::kFleet;
-      spec.min_duration_ms = rule->subtypes[i].min_duration_ms;
-      spec.end_hold_ms = rule->end_hold_ms;
-      spec.cooldown_ms = rule->cooldown_ms;
-      spec.update_interval_ms = rule->update_interval_ms;
-      spec.min_confidence = rule->min_confidence;
-      if (!rule->schedule.empty()) spec.schedule = *setup.config->schedule(rule->schedule);
-      spec.utc_offset_min = setup.config->utc_offset_min;
+      spec.min_duration_ms = rule->subtypes[i].min_duration_ms;  // each subtype its own
       spec.attributes["subtype"] = to_string(sub);
       channel_[i] = setup.engine->add_channel(std::move(spec));
       has_channel_[i] = true;
