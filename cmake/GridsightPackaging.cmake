@@ -1,8 +1,9 @@
 # Debian packages (CPack DEB), one per component (docs/installer-guide.md):
 #   gridsight-edge        edge daemon, /etc/gridsight/edge.yaml (conffile), its systemd unit
 #   gridsight-aggregator  aggregator, /etc/gridsight/aggregator.yaml (conffile), its unit, the
-#                         provisioning tools (gridsight-pki, gridsight-provision) and the
-#                         broker's configuration (/usr/share/gridsight/mosquitto.conf)
+#                         provisioning tools (gridsight-pki, gridsight-provision), the
+#                         broker's configuration (/usr/share/gridsight/mosquitto.conf) and
+#                         the CRL renewal timer (gridsight-crl.timer)
 # Both create the `gridsight` system user and /var/lib/gridsight/<role> (postinst); purge
 # removes them (postrm). Built by scripts/package.sh into build/packages.
 #
@@ -25,8 +26,10 @@ function(gridsight_package_component role)
   set(ROLE ${role})
   if(role STREQUAL "edge")
     set(OTHER_PACKAGES gridsight-aggregator)
+    set(TIMERS "")
   else()
     set(OTHER_PACKAGES gridsight-edge)
+    set(TIMERS gridsight-crl.timer)  # config/systemd/gridsight-crl.{timer,service}
   endif()
   set(dir ${_gs_pkg_dir}/${role})
   foreach(script postinst prerm postrm)
@@ -55,6 +58,10 @@ endif()
 if(TARGET gridsight-aggregator)
   gridsight_package_component(aggregator)
   list(APPEND _gs_components aggregator)
+  # The CRL renewal: a daily timer and its oneshot service (docs/security.md).
+  install(FILES ${PROJECT_SOURCE_DIR}/config/systemd/gridsight-crl.service
+    ${PROJECT_SOURCE_DIR}/config/systemd/gridsight-crl.timer
+    DESTINATION /lib/systemd/system COMPONENT aggregator)
   # The broker's production configuration (docs/installer-guide.md).
   install(FILES ${PROJECT_SOURCE_DIR}/config/broker/mosquitto.conf
     DESTINATION share/gridsight COMPONENT aggregator)

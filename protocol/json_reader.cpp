@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "protocol/limits.h"
+#include "protocol/utf8.h"
 
 namespace gridsight::protocol::detail {
 namespace {
@@ -73,8 +74,9 @@ Document parse_document(std::string_view payload, std::size_t max_bytes) {
   try {
     doc.root = json::parse(payload.begin(), payload.end());
   } catch (const json::parse_error& e) {
-    // e.what() names the byte position and the problem (syntax, invalid UTF-8).
-    throw FieldError(ErrorCode::kInvalidJson, "", e.what());
+    // e.what() names the byte position and the problem (syntax, invalid UTF-8); it quotes
+    // the last bytes read, which may be the invalid ones.
+    throw FieldError(ErrorCode::kInvalidJson, "", valid_utf8(e.what()));
   }
   if (!doc.root.is_object()) wrong_type("", "object", doc.root);
   auto it = doc.root.find("schema");

@@ -27,6 +27,9 @@ class Topics {
   std::string device(std::string_view device_id, TopicKind kind) const;
   // Subscription filter matching `kind` for every device.
   std::string all_devices(TopicKind kind) const;
+  // The aggregator's presence, <root>/aggregator/state (QoS 1, retained): its birth "online"
+  // and its last will "offline", in the state message format.
+  std::string aggregator_state() const { return root_ + "/aggregator/state"; }
 
   struct Parsed {
     std::string device_id;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 #include "aggregator/cases/working_calendar.h"
 #include "aggregator/config/aggregator_config.h"
 #include "aggregator/daemon/case_feed.h"
+#include "aggregator/daemon/check_config.h"
 #include "aggregator/dispatch/connector/connector.h"
 #include "aggregator/dispatch/fanout_sink.h"
 #include "aggregator/dispatch/mqtt_case_sink.h"
@@ -30,6 +32,8 @@
 #include "common/metrics.h"
 #include "common/mqtt/session.h"
 #include "common/service/notify.h"
+#include "protocol/ids.h"
+#include "protocol/messages.h"
 
 #ifndef GRIDSIGHT_VERSION
 #define GRIDSIGHT_VERSION "0.0.0"
@@ -64,6 +68,11 @@ int run(int argc, char** argv) {
   if (!log_level.empty()) cfg.log_level = log_level;
   if (log_events) cfg.ingest.log_events = true;
   if (check_only) {
+    const auto problems = check_config_files(cfg, std::time(nullptr));
+    for (const auto& p : problems) {
+      std::fprintf(stderr, "gridsight-aggregator: configuration error: %s\n", p.c_str());
+    }
+    if (!problems.empty()) return 2;
     std::printf("configuration OK\n");
     return 0;
   }
@@ -90,6 +99,18 @@ int run(int argc, char** argv) {
                   session->publish(topics.device(device, protocol::TopicKind::kAck), payload, 1,
                                    false);
                 });
+  // The aggregator's presence (docs/protocol.md): boxes hold their re-sends while it is away.
+  const std::string run_id = protocol::new_event_id();
+  auto presence = [&](bool online, const std::string& reason) {
+    protocol::DeviceState s;
+    s.device_id = cfg.mqtt.client_id;
+    s.online = online;
+    s.reason = reason;
+    s.session = run_id;
+    s.at_ms = reason == "lost" ? 0 : clock.now_ms();
+    s.clock_synced = system_clock_synchronised();
+    return mqtt::Will{topics.aggregator_state(), protocol::encode(s), true};
+  };
   mqtt::Session::Handlers h;
   h.on_connected = [&](bool) {
     session->subscribe({topics.all_devices(protocol::TopicKind::kEvents),
@@ -99,6 +120,8 @@ int run(int argc, char** argv) {
                         topics.all_devices(protocol::TopicKind::kTelemetry),
                         topics.all_devices(protocol::TopicKind::kCommandResult)},
                        1);
+    const mqtt::Will birth = presence(true, "");
+    session->publish(birth.topic, birth.payload, 1, true);
   };
   // Fleet table and alerts, remote commands (docs/fleet.md).
   std::unique_ptr<fleet::FleetMonitor> fleet_monitor;
@@ -123,8 +146,8 @@ int run(int argc, char** argv) {
     if (fleet_monitor) fleet_monitor->submit(topic, payload);
     ingest.submit(std::move(topic), std::move(payload));
   };
-  session = std::make_unique<mqtt::Session>(cfg.mqtt, std::nullopt, std::move(h), metrics,
-                                            "gridsight_aggregator");
+  session = std::make_unique<mqtt::Session>(cfg.mqtt, presence(false, "lost"), std::move(h),
+                                            metrics, "gridsight_aggregator");
   // The grid engine (optional): stored events become cases.
   struct CaseParts {
     grid::GridModel grid;
@@ -275,7 +298,7 @@ int run(int argc, char** argv) {
   notifier.stop_watchdog();
   if (api_service) api_service->stop();
   if (feed) feed->stop();
-  session->stop();
+  session->stop(presence(false, "shutdown"));
   if (fleet_monitor) fleet_monitor->stop();
   ingest.stop();
   return 0;

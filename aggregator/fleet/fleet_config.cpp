@@ -20,6 +20,8 @@ FleetConfig FleetConfig::read(config::Section& s) {
   c.disk_full_fraction = s.number("disk_full_fraction", c.disk_full_fraction, 0.01, 1.0);
   c.clock_skew_max_ms = s.duration_ms("clock_skew_max", c.clock_skew_max_ms, 100, kDay);
   c.alert_on_unsynced_clock = s.boolean("alert_on_unsynced_clock", c.alert_on_unsynced_clock);
+  c.certificate_warning_ms =
+      s.duration_ms("certificate_warning", c.certificate_warning_ms, kDay, 365 * kDay);
   c.command_timeout_ms = s.duration_ms("command_timeout", c.command_timeout_ms, 100, 600'000);
   c.recheck = s.boolean("recheck", c.recheck);
   s.finish();

@@ -23,6 +23,8 @@ struct FleetConfig {
   double disk_full_fraction = 0.90;            // data disk used at or above -> nearly full
   std::int64_t clock_skew_max_ms = 30'000;     // |edge clock - aggregator clock| above -> alert
   bool alert_on_unsynced_clock = true;         // the edge says its clock is not synchronised
+  std::int64_t certificate_warning_ms = 30LL * 86'400'000;  // a box's certificate or CA expires
+                                                            // within this -> alert
   std::int64_t command_timeout_ms = 10'000;    // remote commands (and rechecks) wait this long
   bool recheck = true;                         // the grid engine rechecks through the edge
   static FleetConfig read(config::Section& s);

@@ -455,6 +455,26 @@ void FleetMonitor::evaluate(const std::string& device, std::int64_t now) {
           std::to_string(pending) + " events pending, oldest " + std::to_string(age / 1000) + " s",
           now);
     }
+    if (j.contains("tls") && j["tls"].is_object()) {
+      // The box's certificate and its copy of the fleet CA (Unix ms; 0: unknown).
+      std::string soonest;
+      std::int64_t soonest_ms = 0;
+      for (const auto& [what, key] : {std::pair{"certificate", "certificate_expires_ms"},
+                                      std::pair{"ca", "ca_expires_ms"}}) {
+        const auto at = get_or<std::int64_t>(j["tls"], key, 0);
+        if (at > 0 && (soonest_ms == 0 || at < soonest_ms)) {
+          soonest_ms = at;
+          soonest = what;
+        }
+      }
+      const std::int64_t left = soonest_ms - now;
+      set_alert("certificate_expiring", device, "",
+                soonest_ms > 0 && left < config_.certificate_warning_ms,
+                (soonest == "ca" ? std::string("fleet CA") : std::string("certificate")) +
+                    (left <= 0 ? " expired " + std::to_string(-left / 86'400'000) + " days ago"
+                               : " expires in " + std::to_string(left / 86'400'000) + " days"),
+                now);
+    }
     if (j.contains("disk") && j["disk"].is_object()) {
       const double used = get_or<double>(j["disk"], "used_fraction", 0.0);
       set_alert("disk_nearly_full", device, "", used >= config_.disk_full_fraction,

@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "protocol/evidence_frame.h"
 #include "protocol/limits.h"
+#include "protocol/utf8.h"
 
 namespace gridsight::aggregator {
 
@@ -22,6 +23,8 @@ IngestConfig IngestConfig::read(config::Section& s) {
       s.integer("batch_max", static_cast<std::int64_t>(c.batch_max), 1, 100'000));
   c.batch_wait_ms = s.duration_ms("batch_wait", c.batch_wait_ms, 0, 1000);
   c.log_events = s.boolean("log_events", c.log_events);
+  auto limits = s.section("device_limits");
+  c.device_limits = DeviceLimitsConfig::read(limits);
   s.finish();
   return c;
 }
@@ -38,6 +41,11 @@ struct Ingest::Metrics_ {
         gaps(m.counter("gridsight_aggregator_sequence_gaps_total", "Sequence gaps opened")),
         store_errors(m.counter("gridsight_aggregator_store_errors_total",
                                "Batches that failed to commit (retried by the edges)")) {}
+  Counter& rate_limited(const std::string& kind) {
+    return metrics.counter("gridsight_aggregator_rate_limited_total",
+                           "Messages refused beyond their device's limits (code rate_limited)",
+                           {{"kind", kind}});
+  }
   Counter& dead_letter(const std::string& code) {
     return metrics.counter("gridsight_aggregator_dead_letters_total",
                            "Messages refused, by reason code", {{"code", code}});
@@ -73,6 +81,7 @@ Ingest::Ingest(IngestConfig config, protocol::Topics topics, EventStore& store,
       m_(std::make_unique<Metrics_>(metrics)),
       publish_ack_(std::move(publish_ack)),
       on_stored_(std::move(on_stored)),
+      limiter_(config.device_limits),
       queue_(config.queue_capacity) {
   sequences_ = store_.load_sequences();
 }
@@ -92,6 +101,23 @@ void Ingest::stop() {
 
 void Ingest::submit(std::string topic, std::string payload) {
   m_->received.inc();
+  if (auto t = topics_.parse(topic);
+      t && (t->kind == protocol::TopicKind::kEvents || t->kind == protocol::TopicKind::kEvidence)) {
+    const bool event = t->kind == protocol::TopicKind::kEvents;
+    const auto a = limiter_.admit(
+        t->device_id, event ? DeviceLimiter::Kind::kEvents : DeviceLimiter::Kind::kEvidence,
+        event ? 1.0 : static_cast<double>(payload.size()), clock_.steady_ms());
+    if (!a.ok) {
+      m_->rate_limited(event ? "events" : "evidence").inc();
+      if (a.report) {
+        spdlog::warn(
+            "ingest: device {} is over its {} limit: refusing (rate_limited); it keeps "
+            "them and sends them again",
+            t->device_id, event ? "events" : "evidence");
+      }
+      return;
+    }
+  }
   queue_.push(Message{std::move(topic), std::move(payload), clock_.now_ms()});
 }
 
@@ -179,8 +205,8 @@ void Ingest::dead_letter(const Message& m, const std::string& device, const prot
   d.device_id = device;
   d.topic = m.topic.substr(0, 256);
   d.code = protocol::to_string(e.code);
-  d.field = e.field;
-  d.reason = e.reason.substr(0, 1024);
+  d.field = protocol::valid_utf8(e.field, 256);
+  d.reason = protocol::valid_utf8(e.reason, 1024);  // a text column: never raw bytes
   d.event_id = e.event_id;
   d.received_ms = m.received_ms;
   d.payload = m.payload.substr(0, 4096);

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "aggregator/ingest/device_limiter.h"
 #include "aggregator/store/event_store.h"
 #include "common/bounded_queue.h"
 #include "protocol/messages.h"
@@ -34,6 +35,7 @@ struct IngestConfig {
   std::size_t batch_max = 2'000;        // messages per transaction
   std::int64_t batch_wait_ms = 5;       // wait for more messages before committing
   bool log_events = false;              // log every stored event at info (demo)
+  DeviceLimitsConfig device_limits;     // per-device events/s and evidence bytes/s
   static IngestConfig read(config::Section& s);
 };
 
@@ -58,7 +60,8 @@ class Ingest {
   void start();
   void stop();  // processes what is queued, then stops
 
-  // Thread-safe. Blocks while the queue is full.
+  // Thread-safe. Blocks while the queue is full. Events and evidence beyond their device's
+  // limits are refused here (counted, logged with code rate_limited, not acknowledged).
   void submit(std::string topic, std::string payload);
 
   IngestStats stats() const;
@@ -90,6 +93,7 @@ class Ingest {
   std::unique_ptr<Metrics_> m_;
   std::function<void(const std::string&, const std::string&)> publish_ack_;
   std::function<void(const protocol::Event&, std::int64_t)> on_stored_;
+  DeviceLimiter limiter_;
   BoundedQueue<Message> queue_;
   std::map<std::string, SequenceState> sequences_;
   std::atomic<bool> running_{false};

@@ -46,6 +46,8 @@ cat >"$work/agg.yaml" <<CONF
 data_dir: $work/agg
 log_level: warn
 mqtt: {port: $port, allow_insecure: true}
+# The ingest path's own speed: one device delivers everything, so no per-device limit.
+ingest: {device_limits: {events_per_second: 0, evidence_bytes_per_second: 0}}
 CONF
 "$agg" --config "$work/agg.yaml" &
 pids+=($!)

@@ -113,8 +113,8 @@ void LoginLimiter::failed(const std::string& address, Clock::time_point now) {
     e = Entry{0, now, now};
   }
   ++e.failures;
-  if (e.failures > free_attempts_) {
-    const int over = std::min(e.failures - free_attempts_, 20);
+  if (e.failures >= free_attempts_) {  // the next attempt after `free_attempts` failures waits
+    const int over = std::min(e.failures - free_attempts_ + 1, 20);
     const auto delay =
         std::min<std::chrono::seconds>(std::chrono::seconds(1LL << over), max_delay_);
     e.blocked_until = now + delay;

@@ -53,7 +53,7 @@ class SessionStore {
 };
 
 // Failed logins per remote address: after `free_attempts` failures within the window, each
-// further attempt must wait, doubling up to `max_delay`. A success clears the address.
+// further attempt must wait (2 s, doubling up to `max_delay`). A success clears the address.
 class LoginLimiter {
  public:
   using Clock = std::chrono::steady_clock;

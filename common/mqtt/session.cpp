@@ -2,20 +2,16 @@
 
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
-
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
+#include <ctime>
 #include <unordered_map>
 
 #include "common/backoff.h"
 #include "common/metrics.h"
+#include "common/socket/tcp_connect.h"
+#include "common/tls/credential_check.h"
 
 namespace gridsight::mqtt {
 namespace {
@@ -29,38 +25,9 @@ constexpr int kMaxQueuedCommands = 65535;
 // connection attempts fail in quick succession (seen under ASan while a broker was down), so
 // an unreachable broker is detected here and Paho only ever tries a listening port.
 bool tcp_reachable(const std::string& host, int port, std::int64_t timeout_ms, std::string& why) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0) {
-    why = std::string("cannot resolve ") + host + ": " + ::gai_strerror(rc);
-    return false;
-  }
-  bool ok = false;
-  for (addrinfo* a = res; a && !ok; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, static_cast<int>(timeout_ms)) == 1) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        rc = err == 0 ? 0 : -1;
-        if (err) errno = err;
-      } else {
-        errno = ETIMEDOUT;
-        rc = -1;
-      }
-    }
-    if (rc == 0) ok = true;
-    else why = std::string("TCP connect to ") + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
-    ::close(fd);
-  }
-  ::freeaddrinfo(res);
-  return ok;
+  const int fd = tcp_connect(host, port, timeout_ms, why);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
 }
 
 // One publish awaiting its PUBACK; owned by Impl::pending_ until Paho reports it.
@@ -74,8 +41,7 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
  public:
   Impl(Session& owner, Metrics& metrics, const std::string& prefix)
       : owner_(owner),
-        client_(owner.options_.server_uri(),
-                owner.options_.client_id,
+        client_(owner.options_.server_uri(), owner.options_.client_id,
                 ::mqtt::create_options(MQTTVERSION_5, kMaxQueuedCommands), nullptr),
         connects_(metrics.counter(prefix + "_mqtt_connects_total", "Successful MQTT connects")),
         connect_failures_(metrics.counter(prefix + "_mqtt_connect_failures_total",
@@ -83,7 +49,11 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
         lost_(metrics.counter(prefix + "_mqtt_connection_lost_total", "MQTT connections lost")),
         publish_failures_(metrics.counter(prefix + "_mqtt_publish_failures_total",
                                           "Publishes refused or failed (e.g. not authorized)")),
-        connected_gauge_(metrics.gauge(prefix + "_mqtt_connected", "1 while connected")) {
+        connected_gauge_(metrics.gauge(prefix + "_mqtt_connected", "1 while connected")),
+        cert_expiry_(metrics.gauge(prefix + "_tls_certificate_expiry_timestamp_seconds",
+                                   "When this client's TLS certificate expires (Unix time)")),
+        ca_expiry_(metrics.gauge(prefix + "_tls_ca_expiry_timestamp_seconds",
+                                 "When the fleet CA certificate (mqtt.tls.ca_file) expires")) {
     client_.set_callback(*this);
   }
 
@@ -198,6 +168,8 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
   Counter& lost_;
   Counter& publish_failures_;
   Gauge& connected_gauge_;
+  Gauge& cert_expiry_;
+  Gauge& ca_expiry_;
   std::mutex pending_mu_;
   std::unordered_map<void*, std::unique_ptr<PublishContext>> pending_;
 };
@@ -212,11 +184,45 @@ Session::~Session() { stop(); }
 
 void Session::start() {
   if (running_.exchange(true)) return;
+  if (options_.tls.enabled) check_tls_files();
   thread_ = std::thread([this] { run(); });
+}
+
+void Session::check_tls_files() {
+  const std::int64_t now = std::time(nullptr);
+  const tls::ClientFiles files{options_.tls.ca_file, options_.tls.cert_file, options_.tls.key_file};
+  for (const auto& p : tls::check_client_files(files, now)) spdlog::warn("mqtt tls: {}", p);
+  constexpr std::int64_t kWarnS = 30 * 86'400;
+  const std::pair<const std::string*, Gauge*> checks[] = {
+      {&options_.tls.cert_file, &impl_->cert_expiry_}, {&options_.tls.ca_file, &impl_->ca_expiry_}};
+  for (const auto& [file, gauge] : checks) {
+    std::int64_t until = 0;
+    if (!tls::certificate_not_after(*file, until)) continue;
+    gauge->set(static_cast<double>(until));
+    const std::int64_t left = until - now;
+    if (left > 0 && left < kWarnS) {
+      spdlog::warn("mqtt tls: {} expires in {} days: renew it (docs/security.md)", *file,
+                   left / 86'400);
+    }
+  }
+}
+
+std::string Session::describe_tls_failure() const {
+  const tls::ClientFiles files{options_.tls.ca_file, options_.tls.cert_file, options_.tls.key_file};
+  auto problems = tls::check_client_files(files, std::time(nullptr));
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    return all;
+  }
+  return tls::diagnose_handshake(
+      options_.host, options_.port, files, options_.tls.verify_hostname,
+      static_cast<int>(std::min<std::int64_t>(options_.connect_timeout_ms, 5000)));
 }
 
 void Session::run() {
   Backoff backoff(options_.backoff);
+  std::uint64_t failures_in_a_row = 0;
   std::unique_lock lock(mu_);
   while (running_) {
     if (connected_) {
@@ -240,8 +246,15 @@ void Session::run() {
     } catch (const std::exception& e) {
       impl_->connect_failures_.inc();
       spdlog::warn("mqtt: cannot connect to {}: {}", options_.server_uri(), e.what());
+      // Paho says only "TCP/TLS connect failure": name the cause on the first failure and
+      // every tenth after it (the probe costs a handshake).
+      if (options_.tls.enabled && why.empty() && failures_in_a_row++ % 10 == 0) {
+        spdlog::warn("mqtt tls: {}", describe_tls_failure());
+      }
     }
     if (ok) {
+      if (failures_in_a_row > 0 && options_.tls.enabled) check_tls_files();
+      failures_in_a_row = 0;
       impl_->connects_.inc();
       impl_->connected_gauge_.set(1);
       connected_ = true;

@@ -74,6 +74,10 @@ class Session {
  private:
   class Impl;
   void run();
+  // Logs problems of this client's TLS files and certificates expiring within 30 days.
+  void check_tls_files();
+  // Why a TLS connect failed: problems of this client's files, else a probe of the broker.
+  std::string describe_tls_failure() const;
 
   Options options_;
   std::optional<Will> will_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/config/section.h"
+#include "common/tls/credential_check.h"
 #include "edge/daemon/video_pipeline.h"
 #include "edge/health/log_ring.h"
 #include "edge/outbox/outbox.h"
@@ -48,7 +49,23 @@ void DeviceServices::stop() {
 }
 
 std::string DeviceServices::telemetry() {
-  return collector_.collect().to_json().dump();
+  auto j = collector_.collect().to_json();
+  // When this box's certificate and fleet CA expire: the aggregator alerts well before.
+  std::string cert_file, ca_file;
+  {
+    std::lock_guard lock(mu_);
+    if (current_.mqtt.tls.enabled) {
+      cert_file = current_.mqtt.tls.cert_file;
+      ca_file = current_.mqtt.tls.ca_file;
+    }
+  }
+  if (!cert_file.empty()) {
+    std::int64_t cert = 0, ca = 0;
+    tls::certificate_not_after(cert_file, cert);
+    tls::certificate_not_after(ca_file, ca);
+    j["tls"] = {{"certificate_expires_ms", cert * 1000}, {"ca_expires_ms", ca * 1000}};
+  }
+  return j.dump();
 }
 
 nlohmann::json DeviceServices::reload() {

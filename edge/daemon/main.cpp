@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service/notify.h"
+#include "common/tls/credential_check.h"
 #include "edge/capture/probe.h"
 #include "edge/config/edge_config.h"
 #include "edge/daemon/device_services.h"
@@ -84,13 +86,24 @@ int run(int argc, char** argv) {
     }
   }
   if (check_only) {
-    std::printf("configuration OK: device %s, %zu camera(s)\n", cfg.device_id.c_str(),
-                cfg.cameras.size());
+    std::vector<std::string> problems;  // the MQTT client's key and certificates
+    if (cfg.mqtt.tls.enabled) {
+      problems = tls::check_client_files(
+          {cfg.mqtt.tls.ca_file, cfg.mqtt.tls.cert_file, cfg.mqtt.tls.key_file},
+          std::time(nullptr));
+    }
+    for (const auto& p : problems) {
+      std::fprintf(stderr, "gridsight-edge: configuration error: %s\n", p.c_str());
+    }
+    if (problems.empty()) {
+      std::printf("configuration OK: device %s, %zu camera(s)\n", cfg.device_id.c_str(),
+                  cfg.cameras.size());
+    }
     bool cameras_ok = true;  // each camera URL opened: reachable, codec, resolution
     for (const auto& c : cfg.cameras) {
       if (c.capture) cameras_ok = capture::probe_and_report(*c.capture, stdout) && cameras_ok;
     }
-    return cameras_ok ? 0 : 3;
+    return !problems.empty() ? 2 : cameras_ok ? 0 : 3;
   }
   setup_logging("edge", cfg.log_level);
   edge::health::LogRing::install(500);  // recent lines for the diagnostics command

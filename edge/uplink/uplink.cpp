@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/config/section.h"
@@ -21,6 +23,12 @@ UplinkConfig UplinkConfig::read(config::Section& s) {
   c.unconfirmed_window = static_cast<std::size_t>(
       s.integer("unconfirmed_window", static_cast<std::int64_t>(c.unconfirmed_window), 1, 100'000));
   c.resend_timeout_ms = s.duration_ms("resend_timeout", c.resend_timeout_ms, 200, 3'600'000);
+  c.resend_timeout_max_ms =
+      s.duration_ms("resend_timeout_max", std::max(c.resend_timeout_max_ms, c.resend_timeout_ms),
+                    200, 86'400'000);
+  if (c.resend_timeout_max_ms < c.resend_timeout_ms) {
+    s.fail("resend_timeout_max", "must be at least uplink.resend_timeout");
+  }
   c.telemetry_interval_ms =
       s.duration_ms("telemetry_interval", c.telemetry_interval_ms, 200, 3'600'000);
   auto e = s.section("evidence");
@@ -34,6 +42,18 @@ UplinkConfig UplinkConfig::read(config::Section& s) {
   return c;
 }
 
+const char* to_string(AggregatorPresence p) {
+  switch (p) {
+    case AggregatorPresence::kOnline:
+      return "online";
+    case AggregatorPresence::kOffline:
+      return "offline";
+    case AggregatorPresence::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 struct Uplink::Metrics_ {
   explicit Metrics_(Metrics& m)
       : published(m.counter("gridsight_edge_uplink_published_total", "Event messages published")),
@@ -43,15 +63,20 @@ struct Uplink::Metrics_ {
                           "Publishes the broker refused (e.g. reason 135, not authorized)")),
         bad_acks(m.counter("gridsight_edge_uplink_bad_messages_total",
                            "Malformed acknowledgements or commands received")),
-        evidence_bytes(m.counter("gridsight_edge_uplink_evidence_bytes_total",
-                                 "Evidence bytes published")),
-        unconfirmed(m.gauge("gridsight_edge_uplink_unconfirmed", "Events awaiting the aggregator")) {}
+        evidence_bytes(
+            m.counter("gridsight_edge_uplink_evidence_bytes_total", "Evidence bytes published")),
+        unconfirmed(m.gauge("gridsight_edge_uplink_unconfirmed", "Events awaiting the aggregator")),
+        aggregator_online(m.gauge("gridsight_edge_uplink_aggregator_online",
+                                  "The aggregator's presence: 1 online, 0 offline, -1 unknown")) {
+    aggregator_online.set(-1);
+  }
   Counter& published;
   Counter& resent;
   Counter& refused;
   Counter& bad_acks;
   Counter& evidence_bytes;
   Gauge& unconfirmed;
+  Gauge& aggregator_online;
 };
 
 Uplink::Uplink(std::string device_id, mqtt::Options mqtt, UplinkConfig config, Outbox& outbox,
@@ -66,12 +91,13 @@ Uplink::Uplink(std::string device_id, mqtt::Options mqtt, UplinkConfig config, O
       telemetry_(std::move(telemetry)),
       version_(std::move(version)),
       session_id_(protocol::new_event_id()),
-      topics_(mqtt_options_.topic_root) {
+      topics_(mqtt_options_.topic_root),
+      resend_after_ms_(config_.resend_timeout_ms) {
   if (mqtt_options_.client_id.empty()) mqtt_options_.client_id = device_id_;
   mqtt::Will will{topics_.device(device_id_, protocol::TopicKind::kState),
                   state_message(false, "lost"), true};
   mqtt::Session::Handlers h;
-  h.on_connected = [this](bool) { on_connected(); };
+  h.on_connected = [this](bool session_present) { on_connected(session_present); };
   h.on_connection_lost = [this](const std::string& cause) {
     spdlog::warn("uplink: connection lost: {}", cause.empty() ? "no reason given" : cause);
     std::lock_guard lock(mu_);
@@ -134,7 +160,7 @@ bool Uplink::publish_command_result(const std::string& payload) {
   });
 }
 
-void Uplink::on_connected() {
+void Uplink::on_connected(bool session_present) {
   // Runs on the session's thread right after each connect.
   auto refused = session_->subscribe({topics_.device(device_id_, protocol::TopicKind::kAck),
                                       topics_.device(device_id_, protocol::TopicKind::kCommand)},
@@ -147,12 +173,19 @@ void Uplink::on_connected() {
                   "name it? (check device_id and mqtt.tls.cert_file)",
                   device_id_);
   }
+  if (!session_->subscribe({topics_.aggregator_state()}, 1).empty()) {
+    spdlog::warn(
+        "uplink: cannot read the aggregator's presence on {} (an ACL older than it: "
+        "rewrite it with gridsight-pki acl); unconfirmed events are re-sent on timeouts",
+        topics_.aggregator_state());
+  }
   const std::string state_topic = topics_.device(device_id_, protocol::TopicKind::kState);
   session_->publish(state_topic, state_message(true, ""), 1, true,
                     [this, state_topic](const mqtt::PublishResult& res) {
                       if (!res.ok) report_refusal("birth message on " + state_topic, res);
                     });
   std::lock_guard lock(mu_);
+  session_present_ = session_present;
   ++connect_generation_;
   last_error_ = refused.empty() ? "" : "subscription refused by the broker";
   cv_.notify_all();
@@ -168,6 +201,22 @@ void Uplink::report_refusal(const std::string& what, const mqtt::PublishResult& 
 }
 
 void Uplink::on_message(const std::string& topic, std::string payload) {
+  if (topic == topics_.aggregator_state()) {
+    AggregatorPresence p = AggregatorPresence::kUnknown;  // an empty payload clears it
+    if (!payload.empty()) {
+      auto state = protocol::decode_state(payload);
+      if (!state) {
+        m_->bad_acks.inc();
+        spdlog::warn("uplink: malformed aggregator presence ignored: {}", state.error.describe());
+        return;
+      }
+      p = state.value->online ? AggregatorPresence::kOnline : AggregatorPresence::kOffline;
+    }
+    std::lock_guard lock(mu_);
+    presence_update_ = p;
+    cv_.notify_all();
+    return;
+  }
   auto t = topics_.parse(topic);
   if (!t || t->device_id != device_id_) return;
   if (t->kind == protocol::TopicKind::kAck) {
@@ -194,40 +243,35 @@ void Uplink::run() {
   while (running_) {
     heartbeat_ms_ = clock_.steady_ms();
     std::vector<protocol::Ack> acks;
+    std::vector<std::uint64_t> pubacked;
+    std::optional<AggregatorPresence> presence;
     std::uint64_t generation;
+    bool session_present;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50),
-                   [&] { return !running_ || woken_ || !acks_.empty(); });
+      cv_.wait_for(lock, std::chrono::milliseconds(50), [&] {
+        return !running_ || woken_ || !acks_.empty() || presence_update_.has_value();
+      });
       acks.swap(acks_);
+      pubacked.swap(pubacked_);
+      presence = std::exchange(presence_update_, std::nullopt);
       woken_ = false;
       generation = connect_generation_;
+      session_present = session_present_;
     }
     try {
-      if (!acks.empty()) handle_acks(acks);
-      if (!session_->connected()) continue;
       const std::int64_t now = clock_.steady_ms();
+      for (auto seq : pubacked) {
+        if (auto it = unconfirmed_.find(seq); it != unconfirmed_.end()) it->second.pubacked = true;
+      }
+      if (!acks.empty()) handle_acks(acks);
+      if (presence) apply_presence(*presence, now);
+      if (!session_->connected()) continue;
       if (generation != seen_generation_) {
-        // A new connection: replay everything unconfirmed, oldest first.
         seen_generation_ = generation;
-        if (!unconfirmed_.empty()) {
-          resent_total_ += unconfirmed_.size();
-          m_->resent.inc(unconfirmed_.size());
-        }
-        unconfirmed_.clear();
-        cursor_ = 0;
-        evidence_.clear();
-        last_notice_ms_ = 0;
-        awaiting_puback_ = std::make_shared<std::atomic<std::size_t>>(0);
+        on_reconnected(session_present);
       }
-      if (!unconfirmed_.empty() && now - unconfirmed_.begin()->second >= config_.resend_timeout_ms) {
-        spdlog::info("uplink: {} events unconfirmed for {} ms: sending them again",
-                     unconfirmed_.size(), config_.resend_timeout_ms);
-        resent_total_ += unconfirmed_.size();
-        m_->resent.inc(unconfirmed_.size());
-        unconfirmed_.clear();
-        cursor_ = 0;
-      }
+      resend_if_due(now);
       fill_window(now);
       if (now - last_debug_ms_ >= 1000) {
         last_debug_ms_ = now;
@@ -252,11 +296,79 @@ void Uplink::run() {
   }
 }
 
+void Uplink::on_reconnected(bool session_present) {
+  // The broker kept this box's session: it also kept what it took for the aggregator's
+  // session, so only what it had not taken (no PUBACK) is sent again. Without the session
+  // (a broker that lost its state) everything unconfirmed is sent again, oldest first. What
+  // a broker lost after its last save is sent again by resend_if_due.
+  auto first = unconfirmed_.begin();
+  if (session_present) {
+    first = std::find_if(unconfirmed_.begin(), unconfirmed_.end(),
+                         [](const auto& entry) { return !entry.second.pubacked; });
+  }
+  const auto again = static_cast<std::size_t>(std::distance(first, unconfirmed_.end()));
+  if (again > 0) {
+    resent_total_ += again;
+    m_->resent.inc(again);
+  }
+  unconfirmed_.erase(first, unconfirmed_.end());
+  cursor_ = unconfirmed_.empty() ? 0 : unconfirmed_.rbegin()->first;
+  evidence_.clear();
+  last_notice_ms_ = 0;
+  awaiting_puback_ = std::make_shared<std::atomic<std::size_t>>(0);
+}
+
+void Uplink::apply_presence(AggregatorPresence p, std::int64_t now) {
+  if (p == aggregator_) return;
+  const AggregatorPresence was = aggregator_;
+  aggregator_ = p;
+  aggregator_seen_ = p;
+  m_->aggregator_online.set(p == AggregatorPresence::kOnline    ? 1
+                            : p == AggregatorPresence::kOffline ? 0
+                                                                : -1);
+  if (p == AggregatorPresence::kOffline) {
+    spdlog::info(
+        "uplink: the aggregator is offline: the broker keeps what it took for it, "
+        "nothing is sent again until it returns ({} events unconfirmed)",
+        unconfirmed_.size());
+  } else if (was == AggregatorPresence::kOffline) {
+    spdlog::info(
+        "uplink: the aggregator is {}: waiting for its confirmations ({} events "
+        "unconfirmed)",
+        to_string(p), unconfirmed_.size());
+  }
+  // The re-send timeout starts again (the broker now delivers its backlog) without back-off.
+  last_progress_ms_ = now;
+  resend_after_ms_ = config_.resend_timeout_ms;
+  for (auto& [hash, e] : evidence_) e.last_progress_ms = now;
+}
+
+void Uplink::resend_if_due(std::int64_t now) {
+  if (unconfirmed_.empty() || aggregator_ == AggregatorPresence::kOffline) return;
+  const std::int64_t oldest = unconfirmed_.begin()->second.at_ms;
+  // Nothing confirmed for the (backed-off) timeout; or the oldest waited the longest timeout
+  // while later ones were confirmed (the broker lost that one).
+  const bool stalled = now - std::max(oldest, last_progress_ms_) >= resend_after_ms_;
+  const bool stuck = now - oldest >= config_.resend_timeout_max_ms;
+  if (!stalled && !stuck) return;
+  spdlog::info("uplink: {} events unconfirmed, nothing confirmed for {} ms: sending them again",
+               unconfirmed_.size(), now - std::max(oldest, last_progress_ms_));
+  resent_total_ += unconfirmed_.size();
+  m_->resent.inc(unconfirmed_.size());
+  unconfirmed_.clear();
+  cursor_ = 0;
+  resend_after_ms_ = std::min(resend_after_ms_ * 2, config_.resend_timeout_max_ms);
+}
+
 void Uplink::handle_acks(const std::vector<protocol::Ack>& acks) {
+  const std::int64_t now = clock_.steady_ms();
   for (const auto& ack : acks) {
     AckOutcome out = outbox_.apply(ack);
     for (auto seq : out.settled_seqs) unconfirmed_.erase(seq);
-    const std::int64_t now = clock_.steady_ms();
+    if (!out.settled_seqs.empty()) {
+      last_progress_ms_ = now;
+      resend_after_ms_ = config_.resend_timeout_ms;
+    }
     for (const auto& ev : ack.evidence) {
       auto it = evidence_.find(ev.hash);
       if (it == evidence_.end()) continue;
@@ -287,16 +399,20 @@ void Uplink::fill_window(std::int64_t now) {
       bool ok = session_->publish(topic, r.payload, 1, false,
                                   [this, awaiting, seq = r.seq](const mqtt::PublishResult& res) {
                                     --*awaiting;
-                                    wake();  // a slot of the in-flight window is free
                                     if (!res.ok) {
                                       report_refusal("event seq " + std::to_string(seq), res);
                                     }
+                                    // A slot of the in-flight window is free.
+                                    std::lock_guard lock(mu_);
+                                    if (res.ok) pubacked_.push_back(seq);
+                                    woken_ = true;
+                                    cv_.notify_all();
                                   });
       if (!ok) {  // disconnected meanwhile
         --*awaiting;
         return;
       }
-      unconfirmed_[r.seq] = now;
+      unconfirmed_[r.seq] = Sent{now, false};
       cursor_ = r.seq;
       ++published_total_;
       m_->published.inc();
@@ -305,7 +421,10 @@ void Uplink::fill_window(std::int64_t now) {
 }
 
 void Uplink::send_notices(std::int64_t now) {
-  if (last_notice_ms_ != 0 && now - last_notice_ms_ < config_.resend_timeout_ms) return;
+  if (last_notice_ms_ != 0 && (now - last_notice_ms_ < config_.resend_timeout_ms ||
+                               aggregator_ == AggregatorPresence::kOffline)) {
+    return;
+  }
   auto notices = outbox_.pending_notices();
   if (notices.empty()) return;
   last_notice_ms_ = now;
@@ -339,7 +458,8 @@ void Uplink::send_evidence(std::int64_t now) {
   const std::uint64_t window = config_.evidence_chunk_bytes * config_.evidence_inflight_chunks;
   for (auto it = evidence_.begin(); it != evidence_.end();) {
     EvidenceSend& s = it->second;
-    if (now - s.last_progress_ms >= config_.resend_timeout_ms) {
+    if (now - s.last_progress_ms >= config_.resend_timeout_ms &&
+        aggregator_ != AggregatorPresence::kOffline) {
       s.next_offset = s.acked;  // resume from what the aggregator holds
       s.last_progress_ms = now;
     }
@@ -382,6 +502,7 @@ void Uplink::send_telemetry(std::int64_t now) {
 UplinkStatus Uplink::status() const {
   UplinkStatus s;
   s.connected = session_->connected();
+  s.aggregator = aggregator_seen_;
   s.unconfirmed = unconfirmed_count_;
   s.awaiting_puback = awaiting_count_;
   s.published_total = published_total_;

@@ -2,7 +2,10 @@
 // The uplink drains the outbox to the broker and applies the aggregator's confirmations.
 // Events are published oldest first within a bounded window of unconfirmed events; a PUBACK
 // only frees a slot of the MQTT in-flight window, the event stays in the outbox until the
-// aggregator's ack. Unconfirmed events are re-sent after a timeout or a reconnect. Evidence
+// aggregator's ack. Unconfirmed events are re-sent when the aggregator confirmed nothing for
+// a timeout that backs off, or after a reconnect to a broker that lost this box's session.
+// While the aggregator's presence says it is offline nothing the broker took (PUBACK) is
+// sent again: the broker holds it for the aggregator's session (docs/protocol.md). Evidence
 // follows its confirmed event in chunks, resumable, within a byte rate budget.
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +45,7 @@ class Outbox;
 struct UplinkConfig {
   std::size_t unconfirmed_window = 2000;  // published, awaiting the aggregator's ack
   std::int64_t resend_timeout_ms = 30'000;
+  std::int64_t resend_timeout_max_ms = 600'000;  // the timeout doubles up to this
   std::int64_t telemetry_interval_ms = 30'000;
   std::size_t evidence_chunk_bytes = 64 * 1024;
   std::uint64_t evidence_rate_bytes_per_s = 0;  // 0: unlimited
@@ -48,8 +53,13 @@ struct UplinkConfig {
   static UplinkConfig read(config::Section& s);
 };
 
+// What the aggregator's retained presence message says.
+enum class AggregatorPresence { kUnknown, kOnline, kOffline };
+const char* to_string(AggregatorPresence p);
+
 struct UplinkStatus {
   bool connected = false;
+  AggregatorPresence aggregator = AggregatorPresence::kUnknown;
   std::size_t unconfirmed = 0;
   std::size_t awaiting_puback = 0;
   std::uint64_t published_total = 0;
@@ -89,7 +99,10 @@ class Uplink {
  private:
   struct Metrics_;
   void run();
-  void on_connected();
+  void on_connected(bool session_present);
+  void on_reconnected(bool session_present);
+  void apply_presence(AggregatorPresence p, std::int64_t now);
+  void resend_if_due(std::int64_t now);
   void on_message(const std::string& topic, std::string payload);
   void handle_acks(const std::vector<protocol::Ack>& acks);
   void fill_window(std::int64_t now);
@@ -115,6 +128,9 @@ class Uplink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<protocol::Ack> acks_;
+  std::vector<std::uint64_t> pubacked_;  // seqs of this connection the broker took
+  std::optional<AggregatorPresence> presence_update_;
+  bool session_present_ = false;
   std::uint64_t connect_generation_ = 0;
   bool woken_ = false;
   std::function<void(std::string)> command_handler_;
@@ -125,8 +141,15 @@ class Uplink {
   std::string last_error_;
 
   // Owned by the uplink thread.
-  std::map<std::uint64_t, std::int64_t> unconfirmed_;  // seq -> time sent
-  std::uint64_t cursor_ = 0;                           // highest seq published this round
+  struct Sent {
+    std::int64_t at_ms = 0;
+    bool pubacked = false;  // the broker took it (PUBACK on the current connection)
+  };
+  std::map<std::uint64_t, Sent> unconfirmed_;  // seq -> when sent
+  std::uint64_t cursor_ = 0;                   // highest seq published this round
+  AggregatorPresence aggregator_ = AggregatorPresence::kUnknown;
+  std::int64_t last_progress_ms_ = 0;  // last confirmation (or the aggregator's return)
+  std::int64_t resend_after_ms_ = 0;   // the current, backed-off, re-send timeout
   std::uint64_t seen_generation_ = 0;
   std::int64_t last_notice_ms_ = 0;
   std::int64_t last_telemetry_ms_ = 0;
@@ -149,6 +172,7 @@ class Uplink {
   std::atomic<std::uint64_t> evidence_bytes_sent_{0};
   std::atomic<std::size_t> unconfirmed_count_{0};
   std::atomic<std::size_t> awaiting_count_{0};
+  std::atomic<AggregatorPresence> aggregator_seen_{AggregatorPresence::kUnknown};
 
   std::atomic<std::int64_t> heartbeat_ms_{0};
   std::atomic<bool> running_{false};

@@ -64,9 +64,13 @@ check "the package holds an ELF binary" test "$bins" -ge 1
 
 sysroot=$("$repo/cross/prepare-sysroot.sh" --print 2>/dev/null || true)
 if [[ -n $sysroot ]] && command -v qemu-aarch64 >/dev/null; then
+  # Exit 2 listing only the TLS files an unprovisioned box has not got.
+  rc=0
+  qemu-aarch64 -L "$sysroot" "$work/x/usr/bin/gridsight-edge" \
+    --config "$work/x/etc/gridsight/edge.yaml" --check-config >"$work/check-config" 2>&1 || rc=$?
   check "the packaged binary runs and accepts the packaged config (qemu-aarch64)" \
-    qemu-aarch64 -L "$sysroot" "$work/x/usr/bin/gridsight-edge" \
-    --config "$work/x/etc/gridsight/edge.yaml" --check-config
+    bash -c "[ $rc = 2 ] && [ \$(grep -c 'configuration error' '$work/check-config') = 3 ] &&
+             [ \$(grep -c ': does not exist' '$work/check-config') = 3 ]"
 else
   fail "no arm64 sysroot or qemu-aarch64 to run the packaged binary (cross/prepare-sysroot.sh)"
 fi

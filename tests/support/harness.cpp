@@ -307,19 +307,20 @@ Mosquitto::Mosquitto(const fs::path& dir, Options options)
       << "tls_version tlsv1.2\n"
       << "require_certificate true\n"
       << "use_identity_as_username true\n"
+      << "use_username_as_clientid true\n"
       << "allow_anonymous false\n"
       << "acl_file " << (pki / "acl").string() << "\n";
   } else {
     c << "allow_anonymous true\n";
   }
   c
-    // Never drop QoS 1 messages queued for an absent subscriber (the default is 1000).
-    << "max_queued_messages 0\n"
-    << "log_dest stderr\n"
-    << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
-    // Subscriptions are logged ("<client> <qos> <filter>"): tests wait for them.
-    << "log_type subscribe\n"
-    << "connection_messages true\n";
+      // 0: never drop QoS 1 messages queued for an absent subscriber (the default is 1000).
+      << "max_queued_messages " << options_.max_queued_messages << "\n"
+      << "log_dest stderr\n"
+      << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+      // Subscriptions are logged ("<client> <qos> <filter>"): tests wait for them.
+      << "log_type subscribe\n"
+      << "connection_messages true\n";
   if (options_.persistence) {
     c << "persistence true\n"
       << "persistence_location " << (dir_ / "persist").string() << "/\n"
@@ -407,6 +408,7 @@ std::string edge_config_yaml(const EdgeSpec& s) {
   if (s.outbox_max_events) y << "outbox:\n  max_events: " << s.outbox_max_events << "\n";
   y << "uplink:\n"
     << "  resend_timeout: " << s.resend_timeout << "\n"
+    << "  resend_timeout_max: " << s.resend_timeout_max << "\n"
     << "  telemetry_interval: " << s.telemetry_interval << "\n";
   if (s.unconfirmed_window) y << "  unconfirmed_window: " << s.unconfirmed_window << "\n";
   if (!s.evidence_chunk_size.empty() || !s.evidence_rate_per_second.empty()) {
@@ -594,10 +596,11 @@ Pki::Pki(const fs::path& dir) : dir_(dir) {
   }
 }
 
-int Pki::run(const std::vector<std::string>& args) {
+int Pki::run(const std::vector<std::string>& args,
+             std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> argv{pki_tool(), "--dir", dir_.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  Process p("gridsight-pki", argv, dir_.parent_path() / "pki-tool.log");
+  Process p("gridsight-pki", argv, dir_.parent_path() / "pki-tool.log", std::move(env));
   p.start();
   wait_until([&] { return !p.is_running(); }, 60s);
   return p.exit_status().value_or(-1);

@@ -123,14 +123,15 @@ bool wait_while_running(const std::vector<Process*>& watched,
 
 // ---- mosquitto --------------------------------------------------------------------------
 
-// The real mosquitto broker on 127.0.0.1:<free port>, `max_queued_messages 0` (unlimited),
+// The real mosquitto broker on 127.0.0.1:<free port>, `max_queued_messages` as in Options,
 // optionally with persistence in `dir`. Restarts keep the port.
 // A fleet PKI made with the real tools/gridsight-pki (docs/security.md).
 class Pki {
  public:
   explicit Pki(const std::filesystem::path& dir);  // init + broker cert for localhost
-  // Runs `gridsight-pki --dir <dir> <args...>`; returns its exit status.
-  int run(const std::vector<std::string>& args);
+  // Runs `gridsight-pki --dir <dir> <args...>` (with `env` added); returns its exit status.
+  int run(const std::vector<std::string>& args,
+          std::vector<std::pair<std::string, std::string>> env = {});
   void device(const std::string& id);  // throws if the tool fails
   void aggregator();
   void revoke(const std::string& id);
@@ -156,6 +157,8 @@ class Mosquitto {
     // Mutual TLS with this PKI's CA, CRL and ACL (client certificate required, identity as
     // user name), as config/broker/mosquitto.conf.
     const Pki* tls = nullptr;
+    // Queued QoS 1 messages per client; 0: unlimited (config/broker/mosquitto.conf bounds it).
+    std::int64_t max_queued_messages = 0;
   };
   Mosquitto(const std::filesystem::path& dir, Options options);
   explicit Mosquitto(const std::filesystem::path& dir) : Mosquitto(dir, Options{}) {}
@@ -197,6 +200,7 @@ struct EdgeSpec {
   std::string log_level = "info";
   std::uint64_t outbox_max_events = 0;  // 0: the default
   std::string resend_timeout = "2s";
+  std::string resend_timeout_max = "30s";  // at least resend_timeout
   std::string telemetry_interval = "1s";
   std::size_t unconfirmed_window = 0;          // 0: the default
   std::uint64_t synthetic_evidence_bytes = 0;  // 0: none

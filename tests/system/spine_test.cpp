@@ -20,6 +20,7 @@
 #include "edge/outbox/outbox.h"
 #include "protocol/event.h"
 #include "protocol/ids.h"
+#include "protocol/utf8.h"
 #include "tests/support/harness.h"
 
 namespace gridsight::test {
@@ -445,6 +446,8 @@ TEST_F(SpineTest, MalformedPayloadsAreDeadLetteredAndTheServiceKeepsStoring) {
       EXPECT_EQ(rows[0][1], cases[i].field);
     }
     EXPECT_EQ(rows[0][2], dev) << "dead letters name the topic's device";
+    const std::string reason = rows[0][3].value_or("");
+    EXPECT_EQ(protocol::valid_utf8(reason), reason) << "the reason column holds valid UTF-8";
     EXPECT_TRUE(agg.process().is_running());
   }
   EXPECT_EQ(agg.stored(), 0) << "nothing malformed was stored";

@@ -9,6 +9,7 @@
 #include "protocol/limits.h"
 #include "protocol/messages.h"
 #include "protocol/topics.h"
+#include "protocol/utf8.h"
 
 namespace gridsight::protocol {
 namespace {
@@ -108,6 +109,24 @@ TEST_P(MalformedEvent, IsRefusedNamingTheField) {
   ASSERT_FALSE(d) << b.name;
   EXPECT_EQ(d.error.code, b.code) << b.name << ": " << d.error.describe();
   EXPECT_EQ(d.error.field, b.field) << b.name << ": " << d.error.describe();
+  // Stored in a text column and sent back in the ack: valid UTF-8 whatever the payload held.
+  EXPECT_EQ(valid_utf8(d.error.reason), d.error.reason) << b.name;
+}
+
+TEST(Utf8, InvalidBytesAreEscapedAndTruncationKeepsCharacters) {
+  EXPECT_EQ(valid_utf8("plain"), "plain");
+  EXPECT_EQ(valid_utf8("gr\xC3\xBC\xC3\x9F"), "gr\xC3\xBC\xC3\x9F");  // kept as it is
+  EXPECT_EQ(valid_utf8("a\xFF\xFE"
+                       "b"),
+            "a\\xFF\\xFEb");
+  EXPECT_EQ(valid_utf8("\xC3\x28"), "\\xC3(");               // a lead byte without continuation
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), "\\xC0\\xAF");           // overlong '/'
+  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), "\\xED\\xA0\\x80");  // a surrogate
+  EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), "\\xF4\\x90\\x80\\x80");  // above U+10FFFF
+  EXPECT_EQ(valid_utf8("\xE2\x82"), "\\xE2\\x82");                    // truncated
+  EXPECT_EQ(valid_utf8("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");      // U+1F600
+  EXPECT_EQ(valid_utf8("ab\xC3\xBC", 3), "ab");                       // never half a character
+  EXPECT_EQ(valid_utf8("a\xFF", 4), "a");                             // never half an escape
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -47,6 +47,7 @@ synthetic: {enabled: true, rate: 50}
   EXPECT_EQ(c.mqtt.backoff.max_ms, 60'000);
   EXPECT_EQ(c.outbox.max_bytes, 10u << 20);
   EXPECT_EQ(c.uplink.resend_timeout_ms, 5000);
+  EXPECT_EQ(c.uplink.resend_timeout_max_ms, 600'000);  // the default
   EXPECT_EQ(c.cameras[0].location->crs, protocol::Crs::kGcj02);
   EXPECT_EQ(c.synthetic.camera, "34020000001320000001");
 }
@@ -59,6 +60,9 @@ TEST(EdgeConfig, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of("cameras: [{id: a}]\nsynthetic: {enabled: true, camera: b}\n")
                 .find("synthetic.camera: no camera"),
+            std::string::npos);
+  EXPECT_NE(error_of("uplink: {resend_timeout: 1m, resend_timeout_max: 30s}\n")
+                .find("uplink.resend_timeout_max: must be at least"),
             std::string::npos);
   EXPECT_NE(error_of("mqtt: {tls: {enabled: true}}\n").find("TLS needs"), std::string::npos);
   EXPECT_NE(error_of("mqtt: {port: 1883}\n").find("mqtt.tls: plain TCP is refused"),
