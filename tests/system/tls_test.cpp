@@ -485,6 +485,9 @@ TEST_F(TlsTest, CheckConfigListsEveryProblemOfTheTlsFiles) {
 // Per-device limits at the aggregator: one box flooding far beyond its events/s is refused
 // (rate_limited, counted) while five others deliver; in the end nothing of anyone is lost.
 TEST_F(TlsTest, FloodingBoxIsRateLimitedAndNobodyLosesEvents) {
+  // Provisioned before the broker starts: it reads the ACL at start.
+  pki_->device("edge-flood");
+  for (int i = 1; i <= 5; ++i) pki_->device("edge-n" + std::to_string(i));
   auto broker = start_broker();
   AggregatorSpec spec;
   spec.mqtt_port = broker->port();
@@ -493,14 +496,12 @@ TEST_F(TlsTest, FloodingBoxIsRateLimitedAndNobodyLosesEvents) {
   auto agg = std::make_unique<Aggregator>(dir_ / "agg", spec);
   agg->start();
   constexpr std::int64_t kFlood = 600, kEach = 30;
-  pki_->device("edge-flood");
   auto flood = make_edge(broker->port(), "edge-flood", client("edge-flood"));
   flood->start(
       {"--synthetic", "--synthetic-rate", "2000", "--synthetic-count", std::to_string(kFlood)});
   std::vector<std::unique_ptr<Edge>> others;
   for (int i = 1; i <= 5; ++i) {
     const std::string id = "edge-n" + std::to_string(i);
-    pki_->device(id);
     others.push_back(make_edge(broker->port(), id, client(id)));
     others.back()->start(
         {"--synthetic", "--synthetic-rate", "10", "--synthetic-count", std::to_string(kEach)});
