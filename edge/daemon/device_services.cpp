@@ -146,6 +146,21 @@ std::uint64_t DeviceServices::commands_refused() const {
   return handler_ ? handler_->refused() : 0;
 }
 
+std::optional<CameraConfig> DeviceServices::camera_config(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  if (id.empty()) {
+    if (current_.cameras.empty()) return std::nullopt;
+    return current_.cameras.front();
+  }
+  if (const CameraConfig* c = current_.camera(id)) return *c;
+  return std::nullopt;
+}
+
+std::vector<CameraConfig> DeviceServices::camera_configs() const {
+  std::lock_guard lock(mu_);
+  return current_.cameras;
+}
+
 bool DeviceServices::has_camera(const std::string& camera) const {
   std::lock_guard lock(mu_);
   return current_.camera(camera) != nullptr;

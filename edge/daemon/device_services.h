@@ -49,6 +49,10 @@ class DeviceServices final : public health::HealthSource, public commands::Comma
   health::HealthReport report() const { return collector_.collect(); }
   const health::Collector& collector() const { return collector_; }
 
+  // The running configuration of camera `id` (empty: the first one); nullopt if none.
+  std::optional<CameraConfig> camera_config(const std::string& id) const;
+  std::vector<CameraConfig> camera_configs() const;
+
   // Re-reads the configuration file (see above). Throws commands::CommandError if refused.
   nlohmann::json reload();
 

@@ -16,11 +16,15 @@
 #include "common/tls/credential_check.h"
 #include "edge/capture/probe.h"
 #include "edge/config/edge_config.h"
+#include "edge/control/control_socket.h"
+#include "edge/control/test_event_command.h"
 #include "edge/daemon/device_services.h"
 #include "edge/daemon/status_page.h"
 #include "edge/daemon/video_pipeline.h"
+#include "edge/daemon/zone_editing.h"
 #include "edge/health/log_ring.h"
 #include "edge/outbox/outbox.h"
+#include "edge/status/zone_editor.h"
 #include "edge/synthetic/synthetic_source.h"
 #include "edge/uplink/uplink.h"
 
@@ -55,6 +59,16 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0.001, 100000.0));
   app.add_option("--synthetic-count", synthetic_count, "Stop after this many synthetic events")
       ->check(CLI::NonNegativeNumber);
+  app.fallthrough();  // --config and the other options also after a subcommand
+  auto* test_event = app.add_subcommand(
+      "test-event",
+      "Ask the running daemon to raise a test event and report the aggregator's confirmation "
+      "(exit 0 confirmed, 4 not in time, 5 refused, 6 no daemon)");
+  std::string test_camera;
+  double test_timeout_s = 60;
+  test_event->add_option("--camera", test_camera, "Camera the event is for (default: the first)");
+  test_event->add_option("--timeout", test_timeout_s, "Seconds to wait for the confirmation")
+      ->check(CLI::Range(1.0, static_cast<double>(control::kMaxWaitMs) / 1000.0));
   CLI11_PARSE(app, argc, argv);
 
   EdgeConfig cfg;
@@ -84,6 +98,10 @@ int run(int argc, char** argv) {
                    cfg.synthetic.camera.c_str());
       return 2;
     }
+  }
+  if (test_event->parsed()) {
+    return control::run_test_event(control::socket_path(cfg.data_dir), test_camera,
+                                   static_cast<std::int64_t>(test_timeout_s * 1000), stdout);
   }
   if (check_only) {
     std::vector<std::string> problems;  // the MQTT client's key and certificates
@@ -143,8 +161,25 @@ int run(int argc, char** argv) {
   uplink->start();
 
   if (std::size_t n = video.start()) spdlog::info("video: {} camera(s) started", n);
-  auto status_page = start_status_page(cfg, outbox, video, metrics, recent_events,
-                                       [&services] { return services.report().to_json(); });
+  // The zone editor on the status page: edits the configuration file, applied by a reload.
+  ZoneEditing zones(config_path, data, services);
+  auto status_page = start_status_page(
+      cfg, outbox, video, metrics, recent_events,
+      [&services] { return services.report().to_json(); },
+      status::zone_editor_routes(
+          {[&zones] { return zones.cameras(); },
+           [&zones](const std::string& c, const nlohmann::json& d) { return zones.check(c, d); },
+           [&zones](const std::string& c, const nlohmann::json& d) { return zones.save(c, d); }}));
+  // Commands on the box itself (gridsight-edge test-event). Without it the box still delivers.
+  control::ControlSocket control_socket(
+      control::socket_path(data), outbox, clock,
+      {[&services](const std::string& id) { return services.camera_config(id); },
+       [&uplink] { return uplink->status(); }});
+  try {
+    control_socket.start();
+  } catch (const std::exception& e) {
+    spdlog::error("control: cannot start: {}", e.what());
+  }
 
   std::unique_ptr<SyntheticSource> source;
   if (cfg.synthetic.enabled) {
@@ -184,6 +219,7 @@ int run(int argc, char** argv) {
   notifier.stopping();
   notifier.stop_watchdog();
   if (status_page) status_page->stop();
+  control_socket.stop();
   recent_events.stop();
   services.stop();
   if (source) source->stop();

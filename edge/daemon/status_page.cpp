@@ -41,19 +41,21 @@ std::optional<std::string> outbox_problem(Outbox& outbox) {
 std::unique_ptr<status::StatusServer> start_status_page(const EdgeConfig& config, Outbox& outbox,
                                                         VideoPipeline& video, Metrics& metrics,
                                                         status::RecentEvents& recent,
-                                                        std::function<nlohmann::json()> report) {
+                                                        std::function<nlohmann::json()> report,
+                                                        std::vector<status::Route> routes) {
   if (!config.status.enabled) return nullptr;
   status::Sources s;
   s.status = std::move(report);
   s.latest_frame = [&video](const std::string& id) -> std::optional<status::FramePixels> {
     auto look = video.look(id);
     if (look.pixels.empty()) return std::nullopt;
-    return status::FramePixels{look.width, look.height,   look.stride,
+    return status::FramePixels{look.width,    look.height,   look.stride,
                                look.channels, look.frame_ms, std::move(look.pixels)};
   };
   s.metrics = [&metrics] { return metrics.prometheus(); };
   s.unhealthy = [&outbox] { return outbox_problem(outbox); };
   s.events = &recent;
+  s.routes = std::move(routes);
   recent.start(outbox);
   try {
     auto server = std::make_unique<status::StatusServer>(config.status, std::move(s), &metrics);

@@ -20,10 +20,12 @@ class VideoPipeline;
 struct EdgeConfig;
 
 // Starts the status page when enabled (nullptr otherwise, or when it cannot bind: the box
-// goes on delivering events and the error is logged). `report` gives the health report.
+// goes on delivering events and the error is logged). `report` gives the health report;
+// `routes` are further pages behind its login (the zone editor).
 std::unique_ptr<status::StatusServer> start_status_page(const EdgeConfig& config, Outbox& outbox,
                                                         VideoPipeline& video, Metrics& metrics,
                                                         status::RecentEvents& recent,
-                                                        std::function<nlohmann::json()> report);
+                                                        std::function<nlohmann::json()> report,
+                                                        std::vector<status::Route> routes = {});
 
 }  // namespace gridsight::edge

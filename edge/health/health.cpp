@@ -138,6 +138,20 @@ HealthReport Collector::collect() const {
   return r;
 }
 
+nlohmann::json confirmed_json(const ConfirmedEvent& c) {
+  return {{"seq", c.seq},
+          {"event_id", c.event_id},
+          {"camera_id", c.camera_id},
+          {"created_ms", c.created_ms},
+          {"confirmed_ms", c.confirmed_ms}};
+}
+
+namespace {
+nlohmann::json confirmed_or_null(const std::optional<ConfirmedEvent>& c) {
+  return c ? confirmed_json(*c) : nlohmann::json(nullptr);
+}
+}  // namespace
+
 nlohmann::json HealthReport::to_json() const {
   using nlohmann::json;
   json j;
@@ -161,7 +175,9 @@ nlohmann::json HealthReport::to_json() const {
                  {"evidence_pending", s.evidence_pending},
                  {"evidence_bytes", s.evidence_bytes},
                  {"evidence_evicted_total", s.evidence_evicted_total},
-                 {"notices_pending", s.notices_pending}};
+                 {"notices_pending", s.notices_pending},
+                 {"first_confirmed", confirmed_or_null(s.first_confirmed)},
+                 {"latest_confirmed", confirmed_or_null(s.latest_confirmed)}};
   const auto& u = mqtt;
   j["uplink"] = {{"connected", u.connected},
                  {"unconfirmed", u.unconfirmed},

@@ -30,6 +30,9 @@ class Clock;
 
 namespace gridsight::edge::health {
 
+// An event the aggregator confirmed, as the report and the control socket show it.
+nlohmann::json confirmed_json(const ConfirmedEvent& c);
+
 // One camera. `capture` is the capture supervisor's view (absent for a camera without video,
 // e.g. an events-only or synthetic camera).
 struct CameraStatus {

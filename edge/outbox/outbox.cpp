@@ -133,6 +133,13 @@ void Outbox::create_schema() {
       reason TEXT NOT NULL,
       rejected_ms INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS confirmations(
+      which TEXT PRIMARY KEY,  -- 'first' | 'latest'
+      seq INTEGER NOT NULL,
+      event_id TEXT NOT NULL,
+      camera_id TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      confirmed_ms INTEGER NOT NULL);
   )sql");
 }
 
@@ -154,6 +161,15 @@ void Outbox::load_state() {
   stats_.dead_lettered_total = meta("dead_lettered_total");
   stats_.evidence_evicted_total = meta("evidence_evicted_total");
   next_notice_id_ = meta("last_notice_id") + 1;
+  {
+    auto st = db_->prepare(
+        "SELECT which, seq, event_id, camera_id, created_ms, confirmed_ms FROM confirmations");
+    while (st.step()) {
+      ConfirmedEvent c{static_cast<std::uint64_t>(st.int64(1)), st.text(2), st.text(3),
+                       st.int64(4), st.int64(5)};
+      (st.text(0) == "first" ? stats_.first_confirmed : stats_.latest_confirmed) = std::move(c);
+    }
+  }
   {
     auto st = db_->prepare("SELECT COUNT(*), COALESCE(SUM(bytes), 0), MAX(seq) FROM events");
     st.step();
@@ -389,14 +405,15 @@ std::vector<OutboxRecord> Outbox::pending_after(std::uint64_t after_seq, std::si
 
 AckOutcome Outbox::apply(const protocol::Ack& ack) {
   AckOutcome out;
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const std::int64_t now = clock_.now_ms();
   std::vector<std::string> files_to_remove;
   std::uint64_t confirmed = 0, dead = 0, freed = 0, evidence_done = 0, evidence_freed = 0;
   std::uint64_t notices_done = 0;
   {
     sqlite::Transaction tx(*db_);
-    auto sel = db_->prepare("SELECT bytes, payload FROM events WHERE seq = ? AND event_id = ?");
+    auto sel = db_->prepare(
+        "SELECT bytes, payload, camera_id, created_ms FROM events WHERE seq = ? AND event_id = ?");
     auto del = db_->prepare("DELETE FROM events WHERE seq = ?");
     auto rej = db_->prepare(
         "INSERT OR REPLACE INTO rejected(seq, event_id, payload, reason, rejected_ms) "
@@ -409,14 +426,17 @@ AckOutcome Outbox::apply(const protocol::Ack& ack) {
       }
       auto bytes = static_cast<std::uint64_t>(sel.int64(0));
       std::string payload = sel.text(1);
+      ConfirmedEvent settled{e.seq, e.event_id, sel.text(2), sel.int64(3), now};
       sel.reset();
       del.bind(1, e.seq).run();
       freed += bytes;
       out.settled_seqs.push_back(e.seq);
       if (e.status == protocol::AckStatus::kStored) {
         ++confirmed;
+        out.confirmed.push_back(std::move(settled));
       } else {
         ++dead;
+        out.dead_lettered.push_back({e.seq, e.event_id, e.reason, now});
         rej.bind(1, e.seq).bind(2, e.event_id).bind(3, payload).bind(4, e.reason).bind(5, now).run();
         spdlog::error("outbox: the aggregator refused event {} (seq {}): {}; kept in the "
                       "rejected table", e.event_id, e.seq, e.reason);
@@ -454,8 +474,12 @@ AckOutcome Outbox::apply(const protocol::Ack& ack) {
     }
     if (confirmed) set_meta("confirmed_total", stats_.confirmed_total + confirmed);
     if (dead) set_meta("dead_lettered_total", stats_.dead_lettered_total + dead);
+    record_confirmations(out.confirmed);
     tx.commit();
   }
+  const bool first_ever = !out.confirmed.empty() && !stats_.first_confirmed;
+  if (first_ever) stats_.first_confirmed = out.confirmed.front();
+  if (!out.confirmed.empty()) stats_.latest_confirmed = out.confirmed.back();
   for (const auto& f : files_to_remove) fs::remove(evidence_dir_ / f);
   stats_.pending -= confirmed + dead;
   stats_.pending_bytes -= freed;
@@ -467,7 +491,49 @@ AckOutcome Outbox::apply(const protocol::Ack& ack) {
   m_->confirmed.inc(confirmed);
   m_->dead_lettered.inc(dead);
   update_gauges();
+  log_confirmations(out.confirmed, first_ever);
+  auto settled = on_settled_;
+  lock.unlock();
+  if (settled && (!out.confirmed.empty() || !out.dead_lettered.empty())) settled(out);
   return out;
+}
+
+// Called with mu_ held, inside apply's transaction.
+void Outbox::record_confirmations(const std::vector<ConfirmedEvent>& confirmed) {
+  if (confirmed.empty()) return;
+  auto put = db_->prepare(
+      "INSERT INTO confirmations(which, seq, event_id, camera_id, created_ms, confirmed_ms) "
+      "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(which) DO UPDATE SET seq = excluded.seq, "
+      "event_id = excluded.event_id, camera_id = excluded.camera_id, "
+      "created_ms = excluded.created_ms, confirmed_ms = excluded.confirmed_ms");
+  auto row = [&](const char* which, const ConfirmedEvent& c) {
+    put.bind(1, which).bind(2, c.seq).bind(3, c.event_id).bind(4, c.camera_id)
+        .bind(5, c.created_ms).bind(6, c.confirmed_ms).run();
+  };
+  if (!stats_.first_confirmed) row("first", confirmed.front());
+  row("latest", confirmed.back());
+}
+
+// Called with mu_ held. The first confirmation ever, the first since start, then at most one
+// line a minute (the status page has every latest one).
+void Outbox::log_confirmations(const std::vector<ConfirmedEvent>& confirmed, bool first_ever) {
+  if (confirmed.empty()) return;
+  const ConfirmedEvent& c = confirmed.back();
+  if (first_ever) {
+    const ConfirmedEvent& f = confirmed.front();
+    spdlog::info("outbox: the aggregator confirmed this box's first event: seq {} ({}), camera "
+                 "{}, {} ms after it was made",
+                 f.seq, f.event_id, f.camera_id, f.confirmed_ms - f.created_ms);
+  }
+  confirmed_since_log_ += confirmed.size();
+  const std::int64_t now = clock_.steady_ms();
+  if (confirmations_logged_ms_ != 0 && now - confirmations_logged_ms_ < kConfirmationLogMs) return;
+  spdlog::info("outbox: the aggregator confirmed {} event(s){}; the latest: seq {} ({}), camera "
+               "{}, {} ms after it was made",
+               confirmed_since_log_, confirmations_logged_ms_ == 0 ? " (the first since start)" : "",
+               c.seq, c.event_id, c.camera_id, c.confirmed_ms - c.created_ms);
+  confirmations_logged_ms_ = now;
+  confirmed_since_log_ = 0;
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> Outbox::pending_notices() {
@@ -529,6 +595,11 @@ void Outbox::update_gauges() {
 void Outbox::on_append(std::function<void()> callback) {
   std::lock_guard lock(mu_);
   on_append_ = std::move(callback);
+}
+
+void Outbox::on_settled(std::function<void(const AckOutcome&)> callback) {
+  std::lock_guard lock(mu_);
+  on_settled_ = std::move(callback);
 }
 
 }  // namespace gridsight::edge

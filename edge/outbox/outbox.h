@@ -75,6 +75,15 @@ struct RejectedRecord {
   std::int64_t rejected_ms = 0;
 };
 
+// An event the aggregator confirmed it stored, and when (this box's clock).
+struct ConfirmedEvent {
+  std::uint64_t seq = 0;
+  std::string event_id;
+  std::string camera_id;
+  std::int64_t created_ms = 0;    // committed to the outbox
+  std::int64_t confirmed_ms = 0;  // the aggregator's ack applied
+};
+
 struct OutboxStats {
   std::uint64_t pending = 0;        // events not yet confirmed
   std::uint64_t pending_bytes = 0;
@@ -88,12 +97,17 @@ struct OutboxStats {
   std::uint64_t evidence_bytes = 0;
   std::uint64_t evidence_evicted_total = 0;
   std::uint64_t notices_pending = 0;
+  // The first event this outbox ever had confirmed, and the latest (persisted).
+  std::optional<ConfirmedEvent> first_confirmed;
+  std::optional<ConfirmedEvent> latest_confirmed;
 };
 
 // What applying an acknowledgement changed.
 struct AckOutcome {
   std::vector<std::uint64_t> settled_seqs;  // confirmed or dead-lettered: stop tracking them
   std::vector<std::string> settled_evidence;  // complete or refused
+  std::vector<ConfirmedEvent> confirmed;      // stored by the aggregator
+  std::vector<RejectedRecord> dead_lettered;  // refused by it for good
 };
 
 class Outbox {
@@ -130,6 +144,9 @@ class Outbox {
 
   // Called after every append (outside the lock), e.g. to wake the uplink.
   void on_append(std::function<void()> callback);
+  // Called after an acknowledgement settled events (outside the lock, on the uplink's
+  // thread), e.g. to tell a waiting test-event command.
+  void on_settled(std::function<void(const AckOutcome&)> callback);
 
   const std::filesystem::path& dir() const { return dir_; }
   sqlite::Database& database_for_tests();
@@ -143,6 +160,8 @@ class Outbox {
   void evict_if_needed(std::int64_t now_ms);
   void evict_evidence_if_needed();
   void set_meta(const char* key, std::uint64_t value);
+  void record_confirmations(const std::vector<ConfirmedEvent>& confirmed);
+  void log_confirmations(const std::vector<ConfirmedEvent>& confirmed, bool first_ever);
   void update_gauges();
 
   std::filesystem::path dir_;
@@ -156,6 +175,10 @@ class Outbox {
   OutboxStats stats_;
   std::uint64_t next_notice_id_ = 1;
   std::function<void()> on_append_;
+  std::function<void(const AckOutcome&)> on_settled_;
+  static constexpr std::int64_t kConfirmationLogMs = 60'000;
+  std::int64_t confirmations_logged_ms_ = 0;  // steady clock; 0: none logged since start
+  std::uint64_t confirmed_since_log_ = 0;
 };
 
 }  // namespace gridsight::edge

@@ -59,6 +59,7 @@ constexpr std::string_view kStatusBody = R"html(
   <span class="meta" id="meta"></span>
   <span class="spacer"></span>
   <span class="badge" id="mqtt">MQTT …</span>
+  <a href="/zones" style="color:#dfe6ec">Zones</a>
   <button id="logout" type="button">Log out</button>
 </header>
 <main>
@@ -97,6 +98,9 @@ function dur(s) {
 }
 function shortSum(h) { return h ? h.slice(0, 23) + "…" : "embedded defaults"; }
 function when(ms) { return ms ? new Date(ms).toLocaleString() : "—"; }
+function confirmedAt(c) {  // when the aggregator confirmed an event; "never" before the first
+  return c ? when(c.confirmed_ms) + " · seq " + c.seq + " · " + c.camera_id : "never";
+}
 function stateClass(s) {
   if (s === "streaming") return "ok";
   if (s === "connecting" || s === "no_video") return "warn";
@@ -183,6 +187,8 @@ function renderPanels(s) {
     ["Pending events", o.pending ?? "—"],
     ["Oldest unconfirmed", age == null ? "—" : dur(age / 1000)],
     ["Confirmed (total)", o.confirmed_total ?? "—"],
+    ["First confirmed", confirmedAt(o.first_confirmed)],
+    ["Latest confirmed", confirmedAt(o.latest_confirmed)],
     ["Evicted / dead-lettered", (o.evicted_total ?? "—") + " / " + (o.dead_lettered_total ?? "—")],
     ["Evidence pending", (o.evidence_pending ?? "—") + " (" + bytes(o.evidence_bytes) + ")"]]));
   out.push(panel("MQTT uplink", u.connected ? ["connected", "ok"] : ["disconnected", "bad"], [

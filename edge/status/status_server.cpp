@@ -320,6 +320,9 @@ struct StatusServer::Impl {
             return Response::text(200, sources.metrics ? sources.metrics() : "",
                                   "text/plain; version=0.0.4; charset=utf-8");
           }));
+    for (const auto& extra : sources.routes) {
+      r.add(extra.method, extra.pattern, guarded(extra.handler, extra.html));
+    }
     return r;
   }
 };
@@ -330,7 +333,7 @@ StatusServer::StatusServer(StatusConfig config, Sources sources, Metrics* metric
   o.bind_address = impl_->config.bind;
   o.port = static_cast<std::uint16_t>(impl_->config.port);
   o.threads = 1;  // a maintainer or two and a scraper: one I/O thread is plenty on the box
-  o.max_body_bytes = 16 << 10;
+  o.max_body_bytes = 64 << 10;  // a zone editor's save: a camera's zones, lines and rules
   o.max_connections = 32;
   o.tls_cert_file = impl_->config.tls_cert_file;
   o.tls_key_file = impl_->config.tls_key_file;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "common/http/message.h"
 #include "edge/status/config.h"
 
 namespace gridsight {
@@ -44,6 +45,14 @@ struct FramePixels {
   std::vector<std::uint8_t> pixels;
 };
 
+// A further page or API route, behind the same login (e.g. the zone editor, zone_editor.h).
+struct Route {
+  std::string method;
+  std::string pattern;  // as http::Router takes it
+  http::Handler handler;
+  bool html = false;  // a page: without a login it answers with the login form
+};
+
 // What the daemon supplies; every function may be called from the server's I/O threads.
 struct Sources {
   std::function<nlohmann::json()> status;  // the health report
@@ -51,6 +60,7 @@ struct Sources {
   std::function<std::string()> metrics;                   // Prometheus text
   std::function<std::optional<std::string>()> unhealthy;  // nullopt: healthy; else why not
   RecentEvents* events = nullptr;
+  std::vector<Route> routes;  // more routes, guarded like the others
 };
 
 class StatusServer {

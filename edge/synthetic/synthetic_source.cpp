@@ -34,22 +34,28 @@ void SyntheticSource::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Draft SyntheticSource::make_draft(std::uint64_t n, std::int64_t now_ms) {
-  Draft d;
-  protocol::Event& e = d.event;
-  e.camera_id = camera_.id;
-  e.type = config_.type;
+protocol::Event synthetic_event(const CameraConfig& camera, const std::string& type,
+                                std::int64_t now_ms, std::uint64_t n, const std::string& source) {
+  protocol::Event e;
+  e.camera_id = camera.id;
+  e.type = type;
   e.start_ms = now_ms;
   e.end_ms = now_ms;
   e.clock_synced = system_clock_synchronised();
   e.confidence = 1.0;
   e.zone = "synthetic";
-  e.location = camera_.location;
+  e.location = camera.location;
   // A box that wanders across the frame, so consecutive events differ.
   const double phase = static_cast<double>(n % 100) / 100.0;
   e.boxes.push_back({0.8 * phase, 0.4, 0.2, 0.3, "person", 0.9, static_cast<std::int64_t>(n)});
-  e.attributes["source"] = "synthetic";
+  e.attributes["source"] = source;
   e.attributes["n"] = std::to_string(n);
+  return e;
+}
+
+Draft SyntheticSource::make_draft(std::uint64_t n, std::int64_t now_ms) {
+  Draft d;
+  d.event = synthetic_event(camera_, config_.type, now_ms, n, "synthetic");
   if (config_.evidence_bytes > 0) {
     // Deterministic bytes, unique per event (so every event has its own evidence object).
     auto path = scratch_dir_ / ("synthetic-" + std::to_string(now_ms) + "-" + std::to_string(n) + ".bin");

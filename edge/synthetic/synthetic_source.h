@@ -18,6 +18,11 @@ namespace gridsight::edge {
 
 class Outbox;
 
+// A synthetic event of `type` for `camera` at `now_ms` (the n-th of its run): its watched
+// location, a box that wanders across the frame, attributes source=`source`, n.
+protocol::Event synthetic_event(const CameraConfig& camera, const std::string& type,
+                                std::int64_t now_ms, std::uint64_t n, const std::string& source);
+
 class SyntheticSource {
  public:
   SyntheticSource(SyntheticConfig config, CameraConfig camera, Outbox& outbox, Clock& clock,

@@ -4,14 +4,18 @@
 # fleet's servers:
 #   operations  apt install the aggregator package; fleet CA, broker and aggregator
 #               certificates with gridsight-pki; a local mosquitto (mutual TLS, ACL) on a free
-#               port; the installed aggregator, as gridsight
+#               port; the installed aggregator, as gridsight, with its packaged configuration
+#               (no extra flags: the box must see its confirmation without the server's log)
 #   provision   gridsight-provision: the box's key, certificate, ACL entry, edge.yaml (a camera
-#               on real footage, its watched location, the status page's password) -> bundle
-#   the box     apt install the edge package; unpack the bundle; install.sh (which checks the
-#               configuration and probes the camera); start the installed edge as gridsight
-#               (systemd is not PID 1 in CI) with one test event
-#   verify      the aggregator logs the box's birth message and stores the test event
-# Prints the seconds from the edge package's install to the first event at the aggregator.
+#               on real footage with a login, its watched location, the status page's
+#               password) -> bundle
+#   the box     the guide's own command lines, read from the guide and run exactly as
+#               written: apt install the package; unpack the bundle and run install.sh (which
+#               checks the configuration and probes the camera); the unit's ExecStart as its
+#               User (systemd is not PID 1 in CI) for "systemctl start"; the log line the
+#               guide says to wait for; then `gridsight-edge ... test-event`, which must report
+#               the aggregator's confirmation, and the log lines the guide names
+# Prints the seconds from the edge package's install to the test event's confirmation.
 # Everything is stopped by PID and both packages are purged, also on failure.
 #
 #   GRIDSIGHT_PACKAGING_TESTS=1 tests/packaging/installer_guide_test.sh PACKAGES_DIR
@@ -24,8 +28,9 @@ fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 packages="$(realpath "${1:?PACKAGES_DIR}")"
-device=edge-guide-0001
-camera=33010600001320000001
+guide=$repo/docs/installer-guide.md
+device=edge-xihu-0007  # the guide's box: its bundle commands name it
+camera=33010600001320000007
 
 step() { echo "=== installer-guide: $*"; }
 fail() { echo "installer-guide: FAIL: $*" >&2; exit 1; }
@@ -125,7 +130,7 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && brea
 check "broker listening on 127.0.0.1:$port (mutual TLS)" bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
 # The packaged aggregator.yaml, on the test's broker port.
 "${as_gridsight[@]}" /usr/bin/gridsight-aggregator --config /etc/gridsight/aggregator.yaml \
-  --mqtt-port "$port" --log-events >"$work/aggregator.log" 2>&1 &
+  --mqtt-port "$port" >"$work/aggregator.log" 2>&1 &
 agg_pid=$!
 pids+=("$agg_pid")
 check "aggregator connected" wait_for "$work/aggregator.log" "mqtt: connected to" "$agg_pid"
@@ -135,17 +140,9 @@ step "provision the box"
 ffmpeg -loglevel error -nostdin -y -i "$video" -t 20 -c:v libx264 -preset veryfast -g 20 \
   -pix_fmt yuv420p -an "$work/walkway.mp4"
 chmod 644 "$work/walkway.mp4"
-# The status page (status.password_hash) is read by edges that serve it; older ones refuse it.
-status_args=(--password-stdin)
-printf 'status:\n  password_hash: "$6$x$y"\n' >"$work/status-probe.yaml"
-mkdir "$work/probe-edge"
-dpkg-deb -x "${edge_deb[0]}" "$work/probe-edge"
-# (The probe's TLS files do not exist: only a refusal of the status section counts.)
-probe=$("$work/probe-edge/usr/bin/gridsight-edge" --config "$work/status-probe.yaml" --check-config 2>&1 || true)
-if [[ $probe == *"status."* ]]; then status_args=(--no-status-page); fi
 echo "correct horse battery staple" |
   gridsight-provision --pki "$pki" --out "$work/bundles" --device "$device" \
-    --broker "127.0.0.1:$port" "${status_args[@]}" \
+    --broker "127.0.0.1:$port" --password-stdin \
     --camera "id=$camera,url=$work/walkway.mp4,lon=120.14283,lat=30.27712,crs=GCJ02,name=Wensan Road east gate" \
     >"$work/provision.log"
 cat "$work/provision.log"
@@ -155,38 +152,74 @@ check "ACL entry for $device" grep -qx "user $device" "$pki/acl"
 kill -HUP "$broker_pid"  # the broker re-reads the ACL and the CRL
 
 # ---------------------------------------------------------------------------------------
-step "the box: package, bundle, start"
+# The guide's command lines for the box, found in the guide (so they cannot drift from it).
+guide_line() {  # guide_line PREFIX: the guide's indented command line starting with PREFIX
+  local line
+  line=$(grep -E "^ {7}$1" "$guide" | head -1 | sed 's/^ *//')
+  [[ -n $line ]] || fail "docs/installer-guide.md has no command line starting with \"$1\""
+  printf '%s' "$line"
+}
+guide_quote() {  # guide_quote PREFIX: the guide's `quoted text` starting with PREFIX
+  local q
+  q=$(tr '\n' ' ' <"$guide" | tr -s ' ' | grep -oE "\`$1[^\`]*\`" | head -1 | tr -d '\`')
+  [[ -n $q ]] || fail "docs/installer-guide.md quotes no line starting with \"$1\""
+  printf '%s' "$q"
+}
+cmd_package=$(guide_line "apt install ./gridsight-edge")
+cmd_bundle=$(guide_line "tar xzf gridsight-bundle-$device.tar.gz")
+cmd_test_event=$(guide_line "gridsight-edge --config /etc/gridsight/edge.yaml test-event")
+wait_connected=$(guide_quote "mqtt: connected to ")
+log_first=$(guide_quote "outbox: the aggregator confirmed this box's first event")
+log_test=$(guide_quote "control: test event seq 1 confirmed by the aggregator after")
+log_test=${log_test%% ...*}  # "... ms": the figure varies
+echo "  the guide's commands: [$cmd_package] [$cmd_bundle] [$cmd_test_event]"
+
+step "the box: package, bundle, start (docs/installer-guide.md step 4)"
+box=$work/box
+mkdir "$box"
+cp "${edge_deb[0]}" "$bundle" "$box/"
+chmod 755 "$box"
+chmod 644 "$box"/*.deb
 t_install=$(now)
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${edge_deb[0]}" >>"$work/install.log" 2>&1 ||
-  fail "apt-get install ${edge_deb[0]}"
+(cd "$box" && DEBIAN_FRONTEND=noninteractive bash -c "$cmd_package" </dev/null >>"$work/install.log" 2>&1) ||
+  fail "the guide's \"$cmd_package\" failed (see install.log)"
 t_package=$(now)
-mkdir "$work/box"
-tar -C "$work/box" -xzf "$bundle"
-"$work/box/gridsight-bundle-$device/install.sh" >"$work/install-bundle.log" 2>&1 ||
-  { cat "$work/install-bundle.log"; fail "install.sh"; }
+(cd "$box" && bash -c "$cmd_bundle") >"$work/install-bundle.log" 2>&1 ||
+  { cat "$work/install-bundle.log"; fail "the guide's \"$cmd_bundle\" failed"; }
 t_bundle=$(now)
 cat "$work/install-bundle.log"
 check "install.sh probed the camera: reachable, h264 768x576" \
   grep -q "camera $camera: main stream $work/walkway.mp4: reachable, h264 768x576" "$work/install-bundle.log"
 check "key installed root:gridsight 0640" test "$(stat -c '%U:%G %a' /etc/gridsight/tls/edge/key.pem)" = "root:gridsight 640"
 check "edge.yaml is the box's" grep -q "device_id: \"$device\"" /etc/gridsight/edge.yaml
-# systemd is not PID 1 here: the unit's command, by hand, as the service user; one test event.
-"${as_gridsight[@]}" /usr/bin/gridsight-edge --config /etc/gridsight/edge.yaml --synthetic \
-  --synthetic-count 1 >"$work/edge.log" 2>&1 &
+# systemd is not PID 1 here: the unit's ExecStart, as its User, stands in for it.
+unit=/lib/systemd/system/gridsight-edge.service
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+check "the unit runs as gridsight" grep -qx "User=gridsight" "$unit"
+read -r -a exec_argv <<<"$exec_start"
+"${as_gridsight[@]}" "${exec_argv[@]}" >"$work/edge.log" 2>&1 &
 edge_pid=$!
 pids+=("$edge_pid")
+wait_line=${wait_connected/mqtt.grid.example:8883/127.0.0.1:$port}
+check "the log line the guide waits for: $wait_line" wait_for "$work/edge.log" "$wait_line" "$edge_pid"
+check "the aggregator saw the birth message" wait_for "$work/aggregator.log" "device $device is online" "$agg_pid"
 
-# ---------------------------------------------------------------------------------------
-step "verify at the aggregator"
-check "birth message: device $device is online" wait_for "$work/aggregator.log" "device $device is online" "$agg_pid"
-check "test event stored" wait_for "$work/aggregator.log" "event stored: device $device camera $camera" "$agg_pid"
+step "the box: the guide's test event (step 4.5)"
+rc=0
+bash -c "$cmd_test_event" >"$work/test-event.log" 2>&1 || rc=$?
 t_event=$(now)
+cat "$work/test-event.log"
+check "test-event exits 0" test "$rc" = 0
+check "test-event: raised (as the guide shows)" \
+  grep -qE "^test-event: raised test event [0-9a-f-]{36} \(seq 1\) for camera $camera; waiting up to 60.0 s for the aggregator's confirmation\$" "$work/test-event.log"
+check "test-event: confirmed by the aggregator (as the guide shows)" \
+  grep -qE "^test-event: confirmed by the aggregator [0-9.]+ s after it was raised\$" "$work/test-event.log"
+check "the box's log: \"$log_first\"" grep -qF "$log_first" "$work/edge.log"
+check "the box's log: \"$log_test\"" grep -qF "$log_test" "$work/edge.log"
 check "the broker knows the device by its certificate" grep -q "u'$device'" "$work/mosquitto.log"
-grep -E "device $device is online|event stored: device $device" "$work/aggregator.log" | head -2
 awk -v a="$t_install" -v p="$t_package" -v i="$t_bundle" -v b="$t_event" 'BEGIN {
-  printf "installer-guide: figure: edge package install to first event at the aggregator: %.1f s", b - a
-  printf " (apt install %.1f s, bundle install.sh %.1f s, edge start to event %.1f s)\n", p - a, i - p, b - i }'
-
+  printf "installer-guide: figure: edge package install to the test event confirmed on the box: %.1f s", b - a
+  printf " (apt install %.1f s, bundle install.sh %.1f s, edge start and test-event %.1f s)\n", p - a, i - p, b - i }'
 
 kill "$edge_pid"
 wait "$edge_pid" || fail "the edge did not stop cleanly"

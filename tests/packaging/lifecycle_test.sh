@@ -103,7 +103,8 @@ check "gridsight is a system user (uid $uid < 1000)" test "$uid" -lt 1000
 check "gridsight cannot log in ($shell)" test "$shell" = /usr/sbin/nologin
 check "gridsight's group is gridsight" test "$(getent group "$gid" | cut -d: -f1)" = gridsight
 check "gridsight's home is /var/lib/gridsight" test "$home" = /var/lib/gridsight
-check "conffile $conf root:gridsight 0640" test "$(stat -c '%U:%G %a' "$conf")" = "root:gridsight 640"
+# The zone editor (status page) saves into the edge's configuration: group-writable.
+check "conffile $conf root:gridsight 0660" test "$(stat -c '%U:%G %a' "$conf")" = "root:gridsight 660"
 check "dpkg knows $conf as a conffile" bash -c "dpkg-query -W -f='\${Conffiles}' $pkg | grep -q ' $conf '"
 check "data dir $data gridsight:gridsight 0750" test "$(stat -c '%U:%G %a' "$data")" = "gridsight:gridsight 750"
 check "key dir /etc/gridsight/tls/edge root:gridsight 0750" \

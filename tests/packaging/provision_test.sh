@@ -2,13 +2,18 @@
 # gridsight-provision, without installing anything: the bundle's contents and modes, the
 # edge.yaml it writes (device, broker, TLS paths, cameras with their watched locations, a
 # status-page hash that verifies against the password), the ACL entry, and clear refusals of
-# bad input that leave nothing behind. The edge (built binary) accepts the configuration.
+# bad input that leave nothing behind. The edge (built binary) accepts the configuration. A
+# camera password with every awkward character (comma included) reaches a camera stand-in
+# that asks for it (the RTSP test server with digest authentication). gridsight-pki init on a
+# machine without /etc/gridsight leaves folders the broker can read.
 #
-#   tests/packaging/provision_test.sh GRIDSIGHT_EDGE_BINARY
+#   tests/packaging/provision_test.sh GRIDSIGHT_EDGE_BINARY RTSP_SERVER CLIP
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 edge="${1:?GRIDSIGHT_EDGE_BINARY}"
+rtsp_server="${2:?RTSP_SERVER (tests/support/rtsp_server.c)}"
+clip="${3:?CLIP (an H.264 .mp4)}"
 pki_tool=$repo/tools/gridsight-pki
 provision=$repo/tools/gridsight-provision
 
@@ -31,8 +36,21 @@ refused() {
 }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+rtsp_pid=
+trap '[[ -n $rtsp_pid ]] && kill "$rtsp_pid" 2>/dev/null; rm -rf "$work"' EXIT
 "$pki_tool" --dir "$work/pki" init >/dev/null
+
+echo "=== pki init before anything made its parent folders"
+chmod 755 "$work"
+"$pki_tool" --dir "$work/etc/gridsight/pki" init >/dev/null
+for d in etc etc/gridsight etc/gridsight/pki; do
+  check "$d is 0755 (the broker reaches its files)" test "$(stat -c %a "$work/$d")" = 755
+done
+for f in ca.pem crl.pem acl; do
+  check "pki/$f is readable by others (the broker's user)" test "$(stat -c %a "$work/etc/gridsight/pki/$f")" = 644
+done
+check "pki/ca (the CA key) is 0700" test "$(stat -c %a "$work/etc/gridsight/pki/ca")" = 700
+check "pki/issued is 0700" test "$(stat -c %a "$work/etc/gridsight/pki/issued")" = 700
 
 echo "=== provision: one box"
 password="correct horse battery staple"
@@ -96,6 +114,41 @@ check "... and reports each camera" bash -c \
   "grep -q 'camera 33010600001320000042: main stream rtsp://127.0.0.1:1/ch1: UNREACHABLE' '$work/check.log' &&
    grep -q 'camera cam-b: main stream /srv/video/b.mp4: UNREACHABLE: cannot open' '$work/check.log'"
 check "... without the camera's credentials" bash -c "! grep -q 'viewer:pw' '$work/check.log'"
+
+echo "=== provision: a camera password with any character"
+# , : @ / space % " ' \ # ? and a non-ASCII letter; in the spec a comma is %2C, a percent %25.
+cam_password=$'p,w:@/ 5%"\'\\#?\xc3\xa9'
+spec_password=$'p%2Cw:@/ 5%25"\'\\#?\xc3\xa9'
+port=$((20000 + RANDOM % 40000))
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; port=$((20000 + RANDOM % 40000)); done
+"$provision" --pki "$work/pki" --out "$work/out" --device edge-test-0044 --broker 10.0.0.9 \
+  --no-status-page --camera "id=cam-auth,url=rtsp://127.0.0.1:$port/stream,lon=1,lat=2,user=admin,password=$spec_password" \
+  --camera "id=cam-wrong,url=rtsp://127.0.0.1:$port/stream,lon=1,lat=2,user=admin,password=wrong" >/dev/null
+tar -C "$work/x" -xzf "$work/out/gridsight-bundle-edge-test-0044.tar.gz"
+b44=$work/x/gridsight-bundle-edge-test-0044
+check "edge.yaml: the password URL-encoded into the URL" grep -qxF \
+  "    url: \"rtsp://admin:p%2Cw%3A%40%2F%205%25%22%27%5C%23%3F%C3%A9@127.0.0.1:$port/stream\"" "$b44/edge.yaml"
+sed 's|/etc/gridsight/tls/edge/|'"$b44"'/tls/|' "$b44/edge.yaml" >"$work/auth.yaml"
+GRIDSIGHT_RTSP_USER=admin GRIDSIGHT_RTSP_PASSWORD=$cam_password "$rtsp_server" "$port" "$clip" >"$work/rtsp.log" 2>&1 &
+rtsp_pid=$!
+for _ in $(seq 300); do grep -q ready "$work/rtsp.log" && break; kill -0 "$rtsp_pid" || break; sleep 0.1; done
+check "the camera stand-in asks for a login" grep -q ready "$work/rtsp.log"
+rc=0
+"$edge" --config "$work/auth.yaml" --check-config >"$work/auth.log" 2>&1 || rc=$?
+cat "$work/auth.log"
+check "the camera lets the edge in with that password" \
+  grep -q "camera cam-auth: main stream rtsp://127.0.0.1:$port/stream: reachable, h264" "$work/auth.log"
+check "... and refuses a wrong one (so the login is checked)" \
+  grep -q "camera cam-wrong: main stream rtsp://127.0.0.1:$port/stream: UNREACHABLE" "$work/auth.log"
+check "--check-config exits 3 for the refused camera" test "$rc" = 3
+check "the password is not in the output" bash -c "! grep -qF 'p%2Cw' '$work/auth.log'"
+kill "$rtsp_pid"
+wait "$rtsp_pid" 2>/dev/null || true
+rtsp_pid=
+refused "a % not followed by two hex digits" "has a % not followed by two hex digits" \
+  --device edge-test-0050 --broker x --no-status-page --camera 'id=c1,url=rtsp://a/b,lon=1,lat=1,user=u,password=100%'
+refused "a password without a user" "password= needs user=" \
+  --device edge-test-0050 --broker x --no-status-page --camera 'id=c1,url=rtsp://a/b,lon=1,lat=1,password=x'
 
 echo "=== provision: without --password-stdin, a random password beside the bundle"
 "$provision" --pki "$work/pki" --out "$work/out" --device edge-test-0043 --broker 10.0.0.9 >/dev/null </dev/null

@@ -4,10 +4,13 @@
  *
  *   gridsight_rtsp_server <port> <file.mp4> [h264|h265]
  *
- * Serves rtsp://127.0.0.1:<port>/stream; prints "ready" on stdout once listening. */
+ * Serves rtsp://127.0.0.1:<port>/stream; prints "ready" on stdout once listening. With
+ * GRIDSIGHT_RTSP_USER and GRIDSIGHT_RTSP_PASSWORD set, clients must log in with them (digest
+ * authentication, as most cameras ask). */
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int main(int argc, char** argv) {
@@ -31,6 +34,21 @@ int main(int argc, char** argv) {
   gst_rtsp_media_factory_set_launch(factory, launch);
   g_free(launch);
   gst_rtsp_media_factory_set_shared(factory, FALSE);
+  const char* user = getenv("GRIDSIGHT_RTSP_USER");
+  const char* password = getenv("GRIDSIGHT_RTSP_PASSWORD");
+  if (user && password) {
+    GstRTSPAuth* auth = gst_rtsp_auth_new();
+    GstRTSPToken* token =
+        gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", NULL);
+    gst_rtsp_auth_add_digest(auth, user, password, token);
+    gst_rtsp_token_unref(token);
+    gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);
+    gst_rtsp_server_set_auth(server, auth);
+    g_object_unref(auth);
+    gst_rtsp_media_factory_add_role(factory, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                    G_TYPE_BOOLEAN, TRUE, NULL);
+  }
   gst_rtsp_mount_points_add_factory(mounts, "/stream", factory);
   g_object_unref(mounts);
   if (gst_rtsp_server_attach(server, NULL) == 0) {

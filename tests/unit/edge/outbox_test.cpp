@@ -118,6 +118,49 @@ TEST_F(OutboxTest, ConfirmationRemovesOnlyMatchingEvents) {
   EXPECT_EQ(box->stats().confirmed_total, 1u);
 }
 
+TEST_F(OutboxTest, FirstAndLatestConfirmationsAreRecordedAndSurviveReopening) {
+  std::vector<AckOutcome> pushed;
+  {
+    auto box = open();
+    box->on_settled([&](const AckOutcome& o) { pushed.push_back(o); });
+    EXPECT_FALSE(box->stats().first_confirmed);
+    box->append({draft("cam-a"), draft("cam-b")});
+    const auto recs = box->pending_after(0, 10);
+    clock_.advance(1500);
+    box->apply(ack_all({recs[0]}));
+    auto s = box->stats();
+    ASSERT_TRUE(s.first_confirmed && s.latest_confirmed);
+    EXPECT_EQ(s.first_confirmed->seq, 1u);
+    EXPECT_EQ(s.first_confirmed->event_id, recs[0].event_id);
+    EXPECT_EQ(s.first_confirmed->camera_id, "cam-a");
+    EXPECT_EQ(s.first_confirmed->confirmed_ms - s.first_confirmed->created_ms, 1500);
+    EXPECT_EQ(s.latest_confirmed->seq, 1u);
+    clock_.advance(1000);
+    box->apply(ack_all({recs[1]}));
+    box->apply(ack_all({recs[1]}));  // repeated: nothing settles, nothing is pushed
+    s = box->stats();
+    EXPECT_EQ(s.first_confirmed->seq, 1u);
+    EXPECT_EQ(s.latest_confirmed->seq, 2u);
+    EXPECT_EQ(s.latest_confirmed->camera_id, "cam-b");
+    EXPECT_EQ(s.latest_confirmed->confirmed_ms - s.latest_confirmed->created_ms, 2500);
+    box->append({draft()});
+    box->apply(ack_all(box->pending_after(2, 10), protocol::AckStatus::kDeadLetter));
+    EXPECT_EQ(box->stats().latest_confirmed->seq, 2u);  // a refused event is not confirmed
+  }
+  ASSERT_EQ(pushed.size(), 3u);
+  ASSERT_EQ(pushed[0].confirmed.size(), 1u);
+  EXPECT_EQ(pushed[0].confirmed[0].seq, 1u);
+  EXPECT_EQ(pushed[1].confirmed[0].seq, 2u);
+  ASSERT_EQ(pushed[2].dead_lettered.size(), 1u);
+  EXPECT_EQ(pushed[2].dead_lettered[0].seq, 3u);
+  EXPECT_EQ(pushed[2].dead_lettered[0].reason, "bad");
+  auto box = open();
+  const auto s = box->stats();
+  ASSERT_TRUE(s.first_confirmed && s.latest_confirmed);
+  EXPECT_EQ(s.first_confirmed->seq, 1u);
+  EXPECT_EQ(s.latest_confirmed->seq, 2u);
+}
+
 TEST_F(OutboxTest, DeadLetteredEventsStayVisible) {
   auto box = open();
   box->append({draft()});
