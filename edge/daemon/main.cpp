@@ -17,6 +17,7 @@
 #include "edge/daemon/device_services.h"
 #include "edge/daemon/status_page.h"
 #include "edge/daemon/video_pipeline.h"
+#include "edge/discovery/discover_command.h"
 #include "edge/health/log_ring.h"
 #include "edge/outbox/outbox.h"
 #include "edge/synthetic/synthetic_source.h"
@@ -53,7 +54,10 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0.001, 100000.0));
   app.add_option("--synthetic-count", synthetic_count, "Stop after this many synthetic events")
       ->check(CLI::NonNegativeNumber);
+  discovery::DiscoverOptions discover_options;
+  CLI::App* discover = discovery::add_discover_command(app, discover_options);
   CLI11_PARSE(app, argc, argv);
+  if (discover->parsed()) return discovery::run_discover(std::move(discover_options));
 
   EdgeConfig cfg;
   try {
