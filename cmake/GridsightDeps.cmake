@@ -35,6 +35,10 @@ if(GRIDSIGHT_BUILD_EDGE)
   pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
   pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)
 endif()
+# Camera discovery (edge/discovery) reads SOAP with libxml2. Debian 12: libxml2-dev (also arm64).
+if(GRIDSIGHT_BUILD_EDGE)
+  find_package(LibXml2 REQUIRED)
+endif()
 # Edge analytics (edge/analytics): OpenCV 4.6, only modules present in the arm64 sysroot.
 # Never highgui/videoio/imgcodecs on the edge (tests and benchmarks may ask for videoio).
 if(GRIDSIGHT_BUILD_EDGE)

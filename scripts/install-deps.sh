@@ -15,6 +15,8 @@ packages=(
   # edge video and analytics
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libturbojpeg0-dev
   libopencv-dev opencv-doc opencv-data
+  # edge camera discovery (SOAP answers)
+  libxml2-dev
   # broker, tests and benchmarks
   mosquitto mosquitto-clients curl libgtest-dev libgmock-dev libbenchmark-dev
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -40,6 +42,13 @@ fi
 # The packaged broker must not hold port 1883 against the demo's own.
 if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
   systemctl stop mosquitto || true
+fi
+
+# The npm `onvif` client that checks the ONVIF test device (tests/onvif), as pinned.
+onvif_dir="$(dirname "$0")/../tests/onvif"
+if [[ ! -d "$onvif_dir/node_modules/onvif" ||
+      "$onvif_dir/package-lock.json" -nt "$onvif_dir/node_modules/.package-lock.json" ]]; then
+  (cd "$onvif_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # playwright-core for the browser tests, exactly as pinned in the lockfile (no browser download).

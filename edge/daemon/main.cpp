@@ -22,6 +22,7 @@
 #include "edge/daemon/status_page.h"
 #include "edge/daemon/video_pipeline.h"
 #include "edge/daemon/zone_editing.h"
+#include "edge/discovery/discover_command.h"
 #include "edge/health/log_ring.h"
 #include "edge/outbox/outbox.h"
 #include "edge/status/zone_editor.h"
@@ -69,7 +70,10 @@ int run(int argc, char** argv) {
   test_event->add_option("--camera", test_camera, "Camera the event is for (default: the first)");
   test_event->add_option("--timeout", test_timeout_s, "Seconds to wait for the confirmation")
       ->check(CLI::Range(1.0, static_cast<double>(control::kMaxWaitMs) / 1000.0));
+  discovery::DiscoverOptions discover_options;
+  CLI::App* discover = discovery::add_discover_command(app, discover_options);
   CLI11_PARSE(app, argc, argv);
+  if (discover->parsed()) return discovery::run_discover(std::move(discover_options));
 
   EdgeConfig cfg;
   try {
