@@ -3,43 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "aggregator/store/postgresql/schema.h"
+#include "protocol/utf8.h"
 
 namespace gridsight::aggregator {
 
 namespace {
-
-// Text columns hold valid UTF-8 (PostgreSQL refuses anything else): an invalid byte from an
-// untrusted message becomes U+FFFD; the raw bytes stay in the dead letter's payload.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xE  ? 3
-                    : (c >> 3) == 0x1E ? 4
-                                       : 0;
-    bool ok = n != 0 && i + n <= s.size() && c != 0;
-    for (std::size_t k = 1; ok && k < n; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
-    if (ok && n > 1) {  // no overlong forms, surrogates or code points past U+10FFFF
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(n == 2 && c < 0xC2) && !(n == 3 && c == 0xE0 && c1 < 0xA0) &&
-           !(n == 3 && c == 0xED && c1 >= 0xA0) && !(n == 4 && c == 0xF0 && c1 < 0x90) &&
-           !(n == 4 && (c > 0xF4 || (c == 0xF4 && c1 >= 0x90)));
-    }
-    if (ok) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
-  }
-  return out;
-}
 
 std::optional<std::string> non_empty(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
@@ -92,6 +60,9 @@ bool PgEventStore::insert_event(const protocol::Event& e, std::string_view paylo
 }
 
 void PgEventStore::add_dead_letter(const DeadLetter& d) {
+  // Text columns hold valid UTF-8 (PostgreSQL refuses anything else); the raw bytes stay in
+  // the payload.
+  using protocol::valid_utf8;
   db_.exec(
       "INSERT INTO dead_letters(device_id, topic, code, field, reason, event_id, received_ms, "
       "payload) VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
