@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <set>
 
 #include "aggregator/ingest/evidence_receiver.h"
@@ -37,7 +38,16 @@ struct Ingest::Metrics_ {
                           "Events the edges reported evicted from a full outbox")),
         gaps(m.counter("gridsight_aggregator_sequence_gaps_total", "Sequence gaps opened")),
         store_errors(m.counter("gridsight_aggregator_store_errors_total",
-                               "Batches that failed to commit (retried by the edges)")) {}
+                               "Batches that failed to commit (retried by the edges)")),
+        batch_messages(m.counter("gridsight_aggregator_ingest_batch_messages_total",
+                                 "Messages in committed batches, summed (over batches_total: "
+                                 "the mean batch size)")),
+        commit_us(m.counter("gridsight_aggregator_ingest_commit_latency_microseconds_total",
+                            "Time to store and commit a batch, summed")),
+        last_commit(m.gauge("gridsight_aggregator_ingest_commit_latency_last_seconds",
+                            "Time to store and commit the last batch")),
+        last_batch(m.gauge("gridsight_aggregator_ingest_batch_messages_last",
+                           "Messages in the last committed batch")) {}
   Counter& dead_letter(const std::string& code) {
     return metrics.counter("gridsight_aggregator_dead_letters_total",
                            "Messages refused, by reason code", {{"code", code}});
@@ -50,6 +60,10 @@ struct Ingest::Metrics_ {
   Counter& evicted;
   Counter& gaps;
   Counter& store_errors;
+  Counter& batch_messages;
+  Counter& commit_us;
+  Gauge& last_commit;
+  Gauge& last_batch;
   std::atomic<std::uint64_t> dead_letters{0};
 };
 
@@ -57,14 +71,19 @@ struct Ingest::Metrics_ {
 struct Ingest::Batch {
   std::map<std::string, protocol::Ack> acks;
   std::set<std::string> touched_sequences;
-  std::vector<std::pair<protocol::Event, std::int64_t>> stored;
+  struct Stored {
+    protocol::Event event;
+    std::int64_t received_ms;
+    std::int64_t row;
+  };
+  std::vector<Stored> stored;
   std::uint64_t duplicates = 0;
 };
 
 Ingest::Ingest(IngestConfig config, protocol::Topics topics, EventStore& store,
                EvidenceReceiver& evidence, Clock& clock, Metrics& metrics,
                std::function<void(const std::string&, const std::string&)> publish_ack,
-               std::function<void(const protocol::Event&, std::int64_t)> on_stored)
+               OnStored on_stored)
     : config_(config),
       topics_(std::move(topics)),
       store_(store),
@@ -125,6 +144,7 @@ void Ingest::run() {
 void Ingest::process(std::vector<Message>& messages) {
   Batch b;
   const auto saved_sequences = sequences_;
+  const auto t0 = std::chrono::steady_clock::now();
   try {
     store_.begin();
     for (auto& m : messages) handle(m, b);
@@ -143,17 +163,23 @@ void Ingest::process(std::vector<Message>& messages) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return;
   }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  m_->commit_us.inc(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  m_->last_commit.set(std::chrono::duration<double>(took).count());
+  m_->batch_messages.inc(messages.size());
+  m_->last_batch.set(static_cast<double>(messages.size()));
   m_->batches.inc();
   m_->stored.inc(b.stored.size());
   m_->duplicates.inc(b.duplicates);
   for (const auto& [device, ack] : b.acks) publish_ack_(device, protocol::encode(ack));
-  for (const auto& [event, received_ms] : b.stored) {
+  for (auto& [event, received_ms, row] : b.stored) {
     if (config_.log_events) {
       spdlog::info("event stored: device {} camera {} seq {} type {} confidence {:.2f}{}",
                    event.device_id, event.camera_id, event.seq, event.type, event.confidence,
                    event.evidence.empty() ? "" : fmt::format(" evidence {}", event.evidence.size()));
     }
-    if (on_stored_) on_stored_(event, received_ms);
+    if (on_stored_) on_stored_(std::move(event), received_ms, row);
   }
 }
 
@@ -211,7 +237,7 @@ void Ingest::handle_event(Message& m, const std::string& device, Batch& b) {
     return;
   }
   protocol::Event& e = *parsed.value;
-  if (store_.insert_event(e, m.payload, m.received_ms)) {
+  if (const std::int64_t row = store_.insert_event(e, m.payload, m.received_ms)) {
     auto& seq = sequences_[device];
     if (observe(seq, e.seq) == SeqObservation::kGapOpened) {
       m_->gaps.inc();
@@ -219,7 +245,7 @@ void Ingest::handle_event(Message& m, const std::string& device, Batch& b) {
     }
     b.touched_sequences.insert(device);
     b.acks[device].events.push_back({e.event_id, e.seq, protocol::AckStatus::kStored, ""});
-    b.stored.emplace_back(std::move(e), m.received_ms);
+    b.stored.push_back({std::move(e), m.received_ms, row});
   } else {
     ++b.duplicates;
     b.acks[device].events.push_back({e.event_id, e.seq, protocol::AckStatus::kStored, ""});
