@@ -235,7 +235,7 @@ bool CaseService::take_one(StoredEvent& e) {
 // neither holds back nor takes down the others. What is left after a failure stays in
 // `batch` (the head), retried after a backoff.
 void CaseService::take(std::vector<StoredEvent>& batch) {
-  if (batch.size() > 1) {
+  if (batch.size() > 1 && !attempts_.count(batch.front().row)) {  // a failed head: one by one
     try {
       auto results = engine_->on_events(batch);
       for (const auto& r : results) m_->result(r.kind).inc();
