@@ -81,6 +81,13 @@ std::optional<json> parse_body(const http::Request& req, const std::set<std::str
 json case_json(const cases::Case& c, std::int64_t now_ms, bool with_children);
 bool is_overdue(const cases::Case& c, std::int64_t now_ms);
 
+// The Prometheus page: the registry's figures, with the gauges read at scrape time (cases by
+// state, overdue, dead events, feed clients, fleet boxes online) set first.
+std::string metrics_page(Metrics& metrics, store::CaseStore* cases, std::int64_t now_ms,
+                         std::size_t feed_clients, const aggregator::fleet::FleetView* fleet);
+// A page of poison events, newest first: {"items": [...], "total": n, "next_before": id}.
+json dead_events_json(store::CaseStore& cases, std::optional<std::int64_t> before_id, int limit);
+
 // Evidence references of an event: role, media type, size, hash.
 struct EvidenceInfo {
   std::string role;

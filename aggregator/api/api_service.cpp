@@ -15,8 +15,8 @@
 
 #include "aggregator/api/api_internal.h"
 #include "aggregator/api/feed_hub.h"
-#include "aggregator/cases/case_engine.h"
 #include "aggregator/cases/case_json.h"
+#include "aggregator/cases/case_service.h"
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/indicators.h"
 #include "aggregator/cases/lifecycle.h"
@@ -83,7 +83,8 @@ struct ApiService::Impl {
       grid_geojson = json::parse(ss.str(), nullptr, false);
       if (grid_geojson.is_discarded()) grid_geojson = json();
     }
-    feed = std::make_unique<FeedHub>(ctx.case_db_path, ctx.feed_poll_ms);
+    feed = std::make_unique<FeedHub>(ctx.case_db_path);
+    if (ctx.cases) ctx.cases->subscribe(*feed);  // its outputs wake the feed
     http::ServerOptions o;
     o.bind_address = config.bind;
     o.port = static_cast<std::uint16_t>(config.port);
@@ -169,7 +170,7 @@ struct ApiService::Impl {
   template <class F>
   http::Handler with_engine(F fn) {
     return authed([this, fn](Request& req, const Principal& p) -> Response {
-      if (!ctx.engine) {
+      if (!ctx.cases) {
         return Response::error(503, "unavailable", "the grid engine is off (cases.enabled)");
       }
       return fn(req, p);
@@ -442,8 +443,7 @@ struct ApiService::Impl {
       }
     }
     try {
-      std::lock_guard lock(*ctx.engine_mutex);
-      ctx.engine->act(*id, cmd);
+      ctx.cases->act(*id, std::move(cmd)).get();
     } catch (const cases::CaseError& e) {
       audit(p.actor(), "action", "refused", req,
             "case " + std::to_string(*id) + ": " + action_name + ": " + e.what());
@@ -457,7 +457,6 @@ struct ApiService::Impl {
       }
     }
     audit(p.actor(), "action", "ok", req, "case " + std::to_string(*id) + ": " + action_name);
-    notify();
     auto r = readers.lease();
     auto c = r->cases.get(*id);
     if (!c) return Response::error(404, "not_found", "no such case");
@@ -471,11 +470,7 @@ struct ApiService::Impl {
   };
   ReportOutcome submit_report(cases::ManualReport report) {
     ReportOutcome out;
-    {
-      std::lock_guard lock(*ctx.engine_mutex);
-      out.result = ctx.engine->report(report);
-    }
-    notify();
+    out.result = ctx.cases->report(std::move(report)).get();
     if (out.result.case_id != 0) {
       auto r = readers.lease();
       out.c = r->cases.get(out.result.case_id);
@@ -783,6 +778,26 @@ struct ApiService::Impl {
     return Response::error(404, "not_found", "no such evidence (or not received yet)");
   }
 
+  // ---- poison events ----
+  Response dead_letters(Request& req, const Principal& p) {
+    if (p.role == Role::kDepartment) {
+      return Response::error(403, "forbidden", "departments do not see the service's dead letters");
+    }
+    std::optional<std::int64_t> before;
+    if (auto v = req.query_or("before"); !v.empty()) {
+      before = to_int(v);
+      if (!before) return Response::error(400, "bad_request", "before must be an id");
+    }
+    int limit = 50;
+    if (auto v = req.query_or("limit"); !v.empty()) {
+      auto n = to_int(v);
+      if (!n || *n < 1 || *n > 500) return Response::error(400, "bad_request", "limit: 1..500");
+      limit = static_cast<int>(*n);
+    }
+    auto r = readers.lease();
+    return json_response(200, dead_events_json(r->cases, before, limit));
+  }
+
   // ---- feed ----
   Response feed_stream(Request& req, const Principal& p) {
     std::optional<std::int64_t> since;
@@ -798,10 +813,6 @@ struct ApiService::Impl {
     return Response::event_stream([hub, since, dept](std::shared_ptr<http::EventStream> s) {
       hub->subscribe(std::move(s), since, dept);
     });
-  }
-
-  void notify() {
-    if (feed) feed->notify();
   }
 
   // ---- fleet ----
@@ -902,6 +913,17 @@ struct ApiService::Impl {
            with_engine([this](Request& r, const Principal& p) { return act(r, p); }));
     rt.add("GET", "/api/v1/indicators",
            with_engine([this](Request& r, const Principal& p) { return indicators(r, p); }));
+    if (ctx.metrics) {
+      rt.add("GET", "/metrics", authed([this](Request&, const Principal&) {
+               auto r = readers.lease();
+               return Response::text(200,
+                                     metrics_page(*ctx.metrics, ctx.cases ? &r->cases : nullptr,
+                                                  now(), feed->subscribers(), ctx.fleet),
+                                     "text/plain; version=0.0.4; charset=utf-8");
+             }));
+    }
+    rt.add("GET", "/api/v1/dead-letters",
+           with_engine([this](Request& r, const Principal& p) { return dead_letters(r, p); }));
     rt.add("GET", "/api/v1/grid/cells",
            authed([this](Request& r, const Principal& p) { return grid_cells(r, p); }));
     rt.add("GET", "/api/v1/cameras",
@@ -930,7 +952,6 @@ struct ApiService::Impl {
                }
                auto [status, answer] = ctx.connector_callback(r.body);
                audit(p.actor(), "connector_callback", std::to_string(status), r);
-               notify();
                return Response::json(status, answer);
              }));
     }
@@ -1152,7 +1173,7 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
     Response err;
     auto p = caller(req, req.query_or("api_key"), err);
     if (!p) return err;
-    if (!impl.ctx.engine) return open311_error(503, "the grid engine is off");
+    if (!impl.ctx.cases) return open311_error(503, "the grid engine is off");
     store::CaseQuery q;
     q.limit = 1000;
     if (auto v = req.query_or("service_code"); !v.empty()) q.class_code = v;
@@ -1190,7 +1211,7 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
     Response err;
     auto p = caller(req, req.query_or("api_key"), err);
     if (!p) return err;
-    if (!impl.ctx.engine) return open311_error(503, "the grid engine is off");
+    if (!impl.ctx.cases) return open311_error(503, "the grid engine is off");
     std::string id = req.params["id"];
     if (id.size() < 6 || id.substr(id.size() - 5) != ".json")
       return open311_error(404, "only .json is served");
@@ -1240,7 +1261,7 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
       impl.audit(p->actor(), "open311_post", "forbidden", req);
       return open311_error(403, "this api_key may not submit requests");
     }
-    if (!impl.ctx.engine) return open311_error(503, "the grid engine is off");
+    if (!impl.ctx.cases) return open311_error(503, "the grid engine is off");
     if (f["service_code"].empty()) return open311_error(400, "service_code is required");
     std::optional<double> lat;
     try {
@@ -1335,9 +1356,6 @@ std::uint16_t ApiService::port() const {
 }
 std::string ApiService::url() const {
   return impl_->server->url();
-}
-void ApiService::notify_feed() {
-  impl_->notify();
 }
 std::size_t ApiService::sweep_evidence() {
   return impl_->sweep();

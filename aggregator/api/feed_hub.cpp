@@ -11,8 +11,7 @@
 
 namespace gridsight::api {
 
-FeedHub::FeedHub(std::string case_db_path, int poll_ms)
-    : path_(std::move(case_db_path)), poll_ms_(poll_ms) {}
+FeedHub::FeedHub(std::string case_db_path) : path_(std::move(case_db_path)) {}
 
 FeedHub::~FeedHub() {
   stop();
@@ -81,20 +80,24 @@ std::string FeedHub::frame(std::int64_t id, const std::string& body) {
 void FeedHub::run() {
   auto last_ping = std::chrono::steady_clock::now();
   while (true) {
+    bool woken = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(poll_ms_),
-                   [this] { return woken_ || !running_; });
+      cv_.wait_until(lock, last_ping + std::chrono::seconds(15),
+                     [this] { return woken_ || !running_; });
       if (!running_) return;
+      woken = woken_;
       woken_ = false;
     }
-    try {
-      round();
-    } catch (const std::exception& e) {
-      spdlog::warn("api feed: {}", e.what());
+    if (woken) {
+      try {
+        round();
+      } catch (const std::exception& e) {
+        spdlog::warn("api feed: {}", e.what());
+      }
     }
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_ping > std::chrono::seconds(15)) {
+    if (now - last_ping >= std::chrono::seconds(15)) {
       last_ping = now;
       std::lock_guard lock(mu_);
       for (auto& s : subs_) s->stream->send(": ping\n\n");
@@ -102,7 +105,12 @@ void FeedHub::run() {
   }
 }
 
+// Each subscriber gets what it lacks, read from the store page by page, but never more than
+// kWindow frames ahead of what its connection has written: a slow reader (or one replaying a
+// long Last-Event-ID backlog) is paced by its own socket and resumes when it has drained,
+// instead of being cut by the server's queue limit.
 void FeedHub::round() {
+  constexpr std::size_t kWindow = 256;
   std::vector<std::shared_ptr<Sub>> subs;
   {
     std::lock_guard lock(mu_);
@@ -117,24 +125,40 @@ void FeedHub::round() {
     auto st = db_->prepare("SELECT coalesce(max(id), 0) FROM case_outputs");
     if (st.step()) head = st.int64(0);
   }
+  // Those waiting for their connection to drain sit this round out.
+  auto held = [&](const std::shared_ptr<Sub>& s) {
+    if (s->held) return true;
+    if (s->stream->queued() < kWindow) return false;
+    s->held = true;
+    std::weak_ptr<Sub> weak = s;
+    s->stream->on_drained([this, weak] {
+      if (auto sub = weak.lock()) sub->held = false;
+      notify();
+    });
+    return true;
+  };
   std::int64_t low = head;
+  std::vector<std::shared_ptr<Sub>> ready;
   for (auto& s : subs) {
     if (s->cursor < 0) s->cursor = head;  // only (thread-local) new entries
+    if (s->cursor >= head || held(s)) continue;
+    ready.push_back(s);
     low = std::min(low, s->cursor);
   }
-  while (low < head) {
+  while (low < head && !ready.empty()) {
     auto st = db_->prepare(
-        "SELECT id, body FROM case_outputs WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000");
+        "SELECT id, body FROM case_outputs WHERE id > ? AND id <= ? ORDER BY id LIMIT 500");
     st.bind(1, low).bind(2, head);
     std::int64_t last = low;
-    while (st.step()) {
+    while (st.step() && !ready.empty()) {
       const std::int64_t id = st.int64(0);
       const std::string body = st.text(1);
       last = id;
       std::vector<std::string> departments;
       bool parsed = false;
-      for (auto& s : subs) {
+      for (auto& s : ready) {
         if (s->cursor >= id) continue;
+        if (held(s)) continue;
         s->cursor = id;
         if (!s->department.empty()) {
           if (!parsed) {
@@ -153,6 +177,9 @@ void FeedHub::round() {
         }
         s->stream->send(frame(id, body));
       }
+      ready.erase(
+          std::remove_if(ready.begin(), ready.end(), [](const auto& s) { return s->held.load(); }),
+          ready.end());
     }
     if (last == low) break;
     low = last;

@@ -1,9 +1,14 @@
 #pragma once
 // The live feed: the engine's stored outputs (case_outputs, ids increasing) sent to every
 // subscribed event stream. A subscriber resuming after id N first gets every output after N
-// from the store, then live ones, so nothing is lost across reconnects. One thread reads the
-// table when woken (notify) or every poll interval, and sends each subscriber what it lacks.
+// from the store, then live ones, so nothing is lost across reconnects. One thread sends each
+// subscriber what it lacks when woken: by the case service handing it a committed output
+// (publish), by a new subscriber, or by a subscriber's connection that has drained. A
+// replay is paged from the store at the client's pace (at most 256 frames queued per
+// client), so a long Last-Event-ID backlog never overflows the connection. No timer reads
+// the table; a ping every 15 s keeps proxies from closing idle streams.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -12,6 +17,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "aggregator/cases/case_sink.h"
 
 namespace gridsight::http {
 class EventStream;
@@ -22,10 +29,10 @@ class Database;
 
 namespace gridsight::api {
 
-class FeedHub {
+class FeedHub final : public cases::CaseSink {
  public:
-  FeedHub(std::string case_db_path, int poll_ms);
-  ~FeedHub();
+  explicit FeedHub(std::string case_db_path);
+  ~FeedHub() override;
   void start();
   void stop();
   // since: resume after this id (nullopt: only new entries). department: only outputs of
@@ -33,6 +40,8 @@ class FeedHub {
   void subscribe(std::shared_ptr<http::EventStream> stream, std::optional<std::int64_t> since,
                  std::string department);
   void notify();
+  // A committed output (the case service's thread): wakes the feed.
+  void publish(const cases::CaseOutput&) override { notify(); }
   // A fleet alert (JSON) to every subscriber except department users; live only (no id:
   // the browser's Last-Event-ID stays the last case entry's).
   void broadcast_alert(const std::string& json);
@@ -44,14 +53,14 @@ class FeedHub {
  private:
   struct Sub {
     std::shared_ptr<http::EventStream> stream;
-    std::int64_t cursor = -1;  // -1: start at the head
+    std::int64_t cursor = -1;  // -1: start at the head (feed thread only)
     std::string department;
+    std::atomic<bool> held{false};  // waiting for its connection to drain
   };
   void run();
   void round();
 
   std::string path_;
-  int poll_ms_;
   std::unique_ptr<sqlite::Database> db_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

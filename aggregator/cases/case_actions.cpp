@@ -163,10 +163,10 @@ Case CaseEngine::act(CaseId id, const Command& cmd) {
   return c;
 }
 
-RecheckAnswer CaseEngine::look_again(CaseId id) {
+std::optional<RecheckRequest> CaseEngine::look_again(CaseId id) {
   Case c = load(id);
-  if (c.source != Source::kAiCamera) return RecheckAnswer::kUnavailable;
-  return recheck_.recheck({c.id, c.device_id, c.camera_id, c.zone, c.detector, clock_.now_ms()});
+  if (c.source != Source::kAiCamera) return std::nullopt;
+  return RecheckRequest{c.id, c.device_id, c.camera_id, c.zone, c.detector, clock_.now_ms()};
 }
 
 }  // namespace gridsight::cases

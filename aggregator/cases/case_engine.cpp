@@ -33,6 +33,18 @@ const char* to_string(IngestResult::Kind k) {
   return "?";
 }
 
+const char* to_string(RecheckAnswer a) {
+  switch (a) {
+    case RecheckAnswer::kStillPresent:
+      return "still_present";
+    case RecheckAnswer::kGone:
+      return "gone";
+    case RecheckAnswer::kUnavailable:
+      return "unavailable";
+  }
+  return "?";
+}
+
 const char* to_string(OutputKind k) {
   switch (k) {
     case OutputKind::kNewCase:
@@ -49,15 +61,14 @@ const char* to_string(OutputKind k) {
 
 CaseEngine::CaseEngine(const grid::GridModel& grid, const grid::CameraRegistry& cameras,
                        const ClassCatalog& classes, const WorkingCalendar& calendar,
-                       store::CaseStore& store, CaseSink& sink, RecheckChannel& recheck,
-                       const Clock& clock, EngineConfig config, Metrics* metrics)
+                       store::CaseStore& store, CaseSink& sink, const Clock& clock,
+                       EngineConfig config, Metrics* metrics)
     : grid_(grid),
       cameras_(cameras),
       classes_(classes),
       calendar_(calendar),
       store_(store),
       sink_(sink),
-      recheck_(recheck),
       clock_(clock),
       config_(std::move(config)),
       metrics_(metrics) {
@@ -113,6 +124,7 @@ void CaseEngine::commit(Case& c, Pending& p, bool is_new) {
 
 void CaseEngine::reload() {
   active_.clear();
+  asked_.clear();
   spots_ = SpotIndex();
   for (Case& c : store_.active_cases()) {
     spots_.upsert(c);
@@ -166,8 +178,7 @@ IngestResult CaseEngine::on_event(const protocol::Event& event, std::int64_t rec
                 false);
 }
 
-std::vector<IngestResult> CaseEngine::on_events(const std::vector<protocol::Event>& events,
-                                                std::int64_t received_ms) {
+std::vector<IngestResult> CaseEngine::on_events(const std::vector<StoredEvent>& events) {
   std::vector<IngestResult> out;
   out.reserve(events.size());
   // Outputs are published only once the batch is committed; if it fails, the memory state is
@@ -175,7 +186,8 @@ std::vector<IngestResult> CaseEngine::on_events(const std::vector<protocol::Even
   store_.begin_batch();
   batching_ = true;
   try {
-    for (const auto& e : events) out.push_back(on_event(e, received_ms));
+    for (const auto& e : events) out.push_back(on_event(e.event, e.received_ms));
+    if (!events.empty() && events.back().row > 0) store_.set_event_cursor(events.back().row);
     store_.commit_batch();
   } catch (...) {
     batching_ = false;

@@ -1,30 +1,33 @@
 #pragma once
 // The case engine: edge events and manual reports in; merged, placed, classified, routed
-// cases out, through their lifecycle, deadlines and supervision. Single-threaded: the caller
-// serialises calls (the aggregator runs it on one strand).
+// cases out, through their lifecycle, deadlines and supervision. Single-threaded: in the
+// aggregator only the case service (case_service.h) holds it, on its own thread.
 //
-// Wiring (aggregator):
-//   CaseEngine engine(grid, cameras, classes, calendar, store, sink, recheck, clock, config);
-//   engine.on_event(event, received_ms);   // for each stored edge event
-//   engine.tick(clock.now_ms());            // every few seconds: self-correction, deadlines
-//   engine.act(id, command);                // API: file, reject, dispatch, ...
+//   CaseEngine engine(grid, cameras, classes, calendar, store, sink, clock, config);
+//   engine.on_events(stored);                // stored edge events, one transaction
+//   for (auto& r : engine.tick(now_ms))      // every few seconds: deadlines, self-correction
+//     channel.ask(r, ...);                   //   re-checks to send; answers come back as
+//   engine.on_recheck(case_id, answer);      //   on_recheck()
+//   engine.act(id, command);                 // API: file, reject, dispatch, ...
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "aggregator/cases/case.h"
 #include "aggregator/cases/case_sink.h"
+#include "aggregator/cases/case_store.h"
 #include "aggregator/cases/engine_config.h"
 #include "aggregator/cases/event_class.h"
+#include "aggregator/cases/event_log.h"
 #include "aggregator/cases/indicators.h"
 #include "aggregator/cases/lifecycle.h"
 #include "aggregator/cases/recheck.h"
 #include "aggregator/cases/spot_index.h"
-#include "aggregator/store/case_store.h"
 #include "common/clock.h"
 #include "protocol/event.h"
 
@@ -76,27 +79,34 @@ class CaseEngine {
  public:
   CaseEngine(const grid::GridModel& grid, const grid::CameraRegistry& cameras,
              const ClassCatalog& classes, const WorkingCalendar& calendar, store::CaseStore& store,
-             CaseSink& sink, RecheckChannel& recheck, const Clock& clock, EngineConfig config = {},
+             CaseSink& sink, const Clock& clock, EngineConfig config = {},
              Metrics* metrics = nullptr);
   ~CaseEngine();
   CaseEngine(const CaseEngine&) = delete;
   CaseEngine& operator=(const CaseEngine&) = delete;
 
   IngestResult on_event(const protocol::Event& event, std::int64_t received_ms);
-  // Several events in one store transaction.
-  std::vector<IngestResult> on_events(const std::vector<protocol::Event>& events,
-                                      std::int64_t received_ms);
+  // Several stored events (each with its own received time) in one store transaction, which
+  // also moves the event cursor to the last one's row (when rows are set). On an exception
+  // nothing of the batch is kept and the memory state is reloaded from the store.
+  std::vector<IngestResult> on_events(const std::vector<StoredEvent>& events);
   // Throws CaseError(kInvalidArgument) for an unknown class or a location in no cell.
   IngestResult report(const ManualReport& report);
 
-  // Self-correction re-checks, reminders, supervision rounds due at `now_ms`.
-  void tick(std::int64_t now_ms);
+  // Reminders and supervision rounds due at `now_ms`; returns the self-correction re-checks
+  // now due (each asked once; its answer comes back through on_recheck()).
+  std::vector<RecheckRequest> tick(std::int64_t now_ms);
+  // The answer to a re-check tick() asked for ("unavailable" on timeout or an offline box):
+  // ends the case's self-correction period. Ignored when the case no longer waits for it.
+  void on_recheck(CaseId id, RecheckAnswer answer, std::int64_t now_ms);
+  std::size_t rechecks_in_flight() const { return asked_.size(); }
 
   // Applies a person's command at the clock's time. Throws CaseError; on error nothing
   // changed. Returns the case after the command.
   Case act(CaseId id, const Command& command);
-  // Asks the source camera for a fresh look (verification may use it).
-  RecheckAnswer look_again(CaseId id);
+  // The request for a fresh look from the source camera (verification may send it); nullopt
+  // for cases no camera reported.
+  std::optional<RecheckRequest> look_again(CaseId id);
 
   std::optional<Case> get(CaseId id);
   store::CasePage list(const store::CaseQuery& query);
@@ -119,7 +129,7 @@ class CaseEngine {
   void commit(Case& c, Pending& p, bool is_new);
   CaseOutput snapshot(const Case& c, OutputKind kind, std::int64_t at_ms) const;
   Case load(CaseId id);
-  void check_self_correction(Case& c, Pending& p, std::int64_t now_ms);
+  void check_self_correction(Case& c, Pending& p, std::int64_t now_ms, RecheckAnswer a);
   void check_deadline(Case& c, Pending& p, std::int64_t now_ms);
   void reload();  // memory state from the store
 
@@ -129,13 +139,13 @@ class CaseEngine {
   const WorkingCalendar& calendar_;
   store::CaseStore& store_;
   CaseSink& sink_;
-  RecheckChannel& recheck_;
   const Clock& clock_;
   EngineConfig config_;
   Metrics* metrics_;
   std::unordered_map<CaseId, Case> active_;  // open cases (not terminal, not closed)
   SpotIndex spots_;
-  bool batching_ = false;  // inside on_events: outputs wait for the commit
+  std::set<CaseId> asked_;  // self-correction re-checks waiting for their answer
+  bool batching_ = false;   // inside on_events: outputs wait for the commit
   std::vector<CaseOutput> deferred_;
 };
 

@@ -8,14 +8,19 @@
 
 namespace gridsight::cases {
 
-void CaseEngine::tick(std::int64_t now_ms) {
+std::vector<RecheckRequest> CaseEngine::tick(std::int64_t now_ms) {
+  std::vector<RecheckRequest> asks;
   std::vector<CaseId> ids;
   ids.reserve(active_.size());
   for (const auto& [id, c] : active_) {
-    if ((c.state == State::kSelfCorrection && now_ms >= c.recheck_at_ms) ||
-        (c.state == State::kDispatched && ((!c.reminder_sent && now_ms >= c.reminder_ms) ||
-                                           (c.supervision_round < config_.max_supervision_rounds &&
-                                            now_ms >= c.next_supervision_ms)))) {
+    if (c.state == State::kSelfCorrection && now_ms >= c.recheck_at_ms) {
+      if (asked_.insert(id).second) {
+        asks.push_back({c.id, c.device_id, c.camera_id, c.zone, c.detector, now_ms});
+      }
+    } else if ((c.state == State::kDispatched &&
+                ((!c.reminder_sent && now_ms >= c.reminder_ms) ||
+                 (c.supervision_round < config_.max_supervision_rounds &&
+                  now_ms >= c.next_supervision_ms)))) {
       ids.push_back(id);
     }
   }
@@ -24,18 +29,27 @@ void CaseEngine::tick(std::int64_t now_ms) {
     Case c = active_.at(id);
     Pending p;
     p.delta = {c.history.size(), c.reports.size()};
-    if (c.state == State::kSelfCorrection) {
-      check_self_correction(c, p, now_ms);
-    } else {
-      check_deadline(c, p, now_ms);
-    }
+    check_deadline(c, p, now_ms);
     commit(c, p, false);
   }
+  std::sort(asks.begin(), asks.end(),
+            [](const RecheckRequest& a, const RecheckRequest& b) { return a.case_id < b.case_id; });
   spots_.prune(now_ms - config_.keep_spots_ms);
+  return asks;
 }
 
-void CaseEngine::check_self_correction(Case& c, Pending& p, std::int64_t now_ms) {
-  RecheckAnswer a = recheck_.recheck({c.id, c.device_id, c.camera_id, c.zone, c.detector, now_ms});
+void CaseEngine::on_recheck(CaseId id, RecheckAnswer answer, std::int64_t now_ms) {
+  if (asked_.erase(id) == 0) return;
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second.state != State::kSelfCorrection) return;
+  Case c = it->second;
+  Pending p;
+  p.delta = {c.history.size(), c.reports.size()};
+  check_self_correction(c, p, now_ms, answer);
+  commit(c, p, false);
+}
+
+void CaseEngine::check_self_correction(Case& c, Pending& p, std::int64_t now_ms, RecheckAnswer a) {
   std::string how = "fresh look from the camera";
   if (a == RecheckAnswer::kUnavailable) {
     // No command channel: trust the events. Gone if the latest report said it ended.

@@ -28,6 +28,8 @@ CasesConfig CasesConfig::read(config::Section& s) {
   c.calendar_file = path("calendar_file", true);
   c.engine_file = path("engine_file", false);
   c.tick_interval_ms = s.duration_ms("tick_interval", c.tick_interval_ms, 100, 600'000);
+  c.poison_attempts = static_cast<int>(s.integer("poison_attempts", c.poison_attempts, 1, 100));
+  c.poison_retry_ms = s.duration_ms("poison_retry", c.poison_retry_ms, 10, 600'000);
   s.finish();
   return c;
 }

@@ -27,6 +27,10 @@ struct CasesConfig {
   std::string calendar_file;  // working calendar
   std::string engine_file;    // engine settings (reminders, supervision); optional
   std::int64_t tick_interval_ms = 5'000;
+  // An event the engine fails on this many times (while the store works) is dead-lettered;
+  // the wait before the next attempt starts at poison_retry and doubles.
+  int poison_attempts = 3;
+  std::int64_t poison_retry_ms = 1'000;
   static CasesConfig read(config::Section& s);
 };
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
 
 #include "common/clock.h"
 #include "protocol/ids.h"
@@ -28,15 +29,34 @@ const char* to_string(CommandReply::Status s) {
 
 struct CommandClient::Pending {
   std::string device;
-  bool done = false;
+  std::string name;
+  std::chrono::steady_clock::time_point deadline;
   CommandReply reply;
+  Done done;
 };
 
 CommandClient::CommandClient(protocol::Topics topics, Publish publish, Clock& clock)
-    : topics_(std::move(topics)), publish_(std::move(publish)), clock_(clock) {}
+    : topics_(std::move(topics)), publish_(std::move(publish)), clock_(clock) {
+  expiry_ = std::thread([this] { expire_loop(); });
+}
 
-CommandReply CommandClient::call(const std::string& device, const std::string& name,
-                                 const nlohmann::json& args, std::int64_t timeout_ms) {
+CommandClient::~CommandClient() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (expiry_.joinable()) expiry_.join();
+  // Whoever still waits hears "timeout".
+  for (auto& [id, p] : pending_) {
+    p->reply.status = CommandReply::kTimeout;
+    p->reply.reason = "the command client stopped";
+    p->done(p->reply);
+  }
+}
+
+void CommandClient::send(const std::string& device, const std::string& name,
+                         const nlohmann::json& args, std::int64_t timeout_ms, Done done) {
   protocol::Command c;
   c.command_id = "c-" + protocol::new_event_id();
   c.name = name;
@@ -45,32 +65,70 @@ CommandReply CommandClient::call(const std::string& device, const std::string& n
   c.expires_ms = c.issued_ms + timeout_ms;
   auto p = std::make_shared<Pending>();
   p->device = device;
+  p->name = name;
+  p->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   p->reply.command_id = c.command_id;
+  p->done = std::move(done);
   {
     std::lock_guard lock(mu_);
     pending_[c.command_id] = p;
   }
-  std::unique_lock lock(mu_);
-  lock.unlock();
+  cv_.notify_all();  // a new, possibly earlier deadline
   const bool published =
       publish_(topics_.device(device, protocol::TopicKind::kCommand), protocol::encode(c));
-  lock.lock();
   if (!published) {
-    pending_.erase(c.command_id);
+    {
+      std::lock_guard lock(mu_);
+      if (pending_.erase(c.command_id) == 0) return;  // answered or expired meanwhile
+    }
     p->reply.status = CommandReply::kNotSent;
     p->reply.reason = "not connected to the broker";
-    return p->reply;
+    p->done(p->reply);
+    return;
   }
   ++sent_;
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return p->done; });
-  pending_.erase(c.command_id);
-  if (!p->done) {
-    ++timeouts_;
-    p->reply.status = CommandReply::kTimeout;
-    p->reply.reason = p->reply.accepted ? "accepted but no result in time" : "no answer in time";
-    spdlog::warn("fleet: command {} ({}) to {}: {}", name, c.command_id, device, p->reply.reason);
+}
+
+CommandReply CommandClient::call(const std::string& device, const std::string& name,
+                                 const nlohmann::json& args, std::int64_t timeout_ms) {
+  auto promise = std::make_shared<std::promise<CommandReply>>();
+  auto future = promise->get_future();
+  send(device, name, args, timeout_ms, [promise](const CommandReply& r) { promise->set_value(r); });
+  return future.get();
+}
+
+void CommandClient::expire_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    auto next = std::chrono::steady_clock::time_point::max();
+    for (const auto& [id, p] : pending_) next = std::min(next, p->deadline);
+    if (next == std::chrono::steady_clock::time_point::max()) {
+      cv_.wait(lock);
+    } else {
+      cv_.wait_until(lock, next);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Pending>> expired;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second->deadline <= now) {
+        expired.push_back(it->second);
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (expired.empty()) continue;
+    lock.unlock();
+    for (auto& p : expired) {
+      ++timeouts_;
+      p->reply.status = CommandReply::kTimeout;
+      p->reply.reason = p->reply.accepted ? "accepted but no result in time" : "no answer in time";
+      spdlog::warn("fleet: command {} ({}) to {}: {}", p->name, p->reply.command_id, p->device,
+                   p->reply.reason);
+      p->done(p->reply);
+    }
+    lock.lock();
   }
-  return p->reply;
 }
 
 void CommandClient::on_result(const std::string& device, std::string_view payload) {
@@ -79,42 +137,56 @@ void CommandClient::on_result(const std::string& device, std::string_view payloa
     spdlog::warn("fleet: malformed command result from {}: {}", device, r.error.describe());
     return;
   }
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(r.value->command_id);
-  if (it == pending_.end() || it->second->device != device) return;
-  Pending& p = *it->second;
+  std::shared_ptr<Pending> p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(r.value->command_id);
+    if (it == pending_.end() || it->second->device != device) return;
+    if (r.value->status == protocol::CommandStatus::kAccepted) {
+      it->second->reply.accepted = true;
+      return;
+    }
+    p = it->second;
+    pending_.erase(it);
+  }
   switch (r.value->status) {
     case protocol::CommandStatus::kAccepted:
-      p.reply.accepted = true;
-      return;
+      break;
     case protocol::CommandStatus::kOk:
-      p.reply.status = CommandReply::kOk;
+      p->reply.status = CommandReply::kOk;
       break;
     case protocol::CommandStatus::kError:
-      p.reply.status = CommandReply::kError;
+      p->reply.status = CommandReply::kError;
       break;
     case protocol::CommandStatus::kRefused:
-      p.reply.status = CommandReply::kRefused;
+      p->reply.status = CommandReply::kRefused;
       break;
   }
-  p.reply.reason = r.value->reason;
-  p.reply.result = nlohmann::json::parse(r.value->result_json, nullptr, false);
-  if (p.reply.result.is_discarded()) p.reply.result = nlohmann::json::object();
-  p.done = true;
-  cv_.notify_all();
+  p->reply.reason = r.value->reason;
+  p->reply.result = nlohmann::json::parse(r.value->result_json, nullptr, false);
+  if (p->reply.result.is_discarded()) p->reply.result = nlohmann::json::object();
+  p->done(p->reply);
 }
 
-cases::RecheckAnswer RemoteRecheck::recheck(const cases::RecheckRequest& req) {
+void RemoteRecheck::ask(const cases::RecheckRequest& req, cases::RecheckReply reply) {
   if (req.device_id.empty() || req.camera_id.empty() || req.event_type.empty()) {
-    return cases::RecheckAnswer::kUnavailable;
+    reply(cases::RecheckAnswer::kUnavailable);
+    return;
   }
   if (online_ && !online_(req.device_id)) {
     spdlog::info("fleet: recheck of case {}: {} is offline", req.case_id, req.device_id);
-    return cases::RecheckAnswer::kUnavailable;
+    reply(cases::RecheckAnswer::kUnavailable);
+    return;
   }
   nlohmann::json args = {{"camera", req.camera_id}, {"type", req.event_type}, {"frame", false}};
   if (!req.zone.empty()) args["zone"] = req.zone;
-  auto r = client_.call(req.device_id, "snapshot", args, timeout_ms_);
+  client_.send(
+      req.device_id, "snapshot", args, timeout_ms_,
+      [req, reply = std::move(reply)](const CommandReply& r) { reply(answer_of(req, r)); });
+}
+
+cases::RecheckAnswer RemoteRecheck::answer_of(const cases::RecheckRequest& req,
+                                              const CommandReply& r) {
   if (r.status != CommandReply::kOk || !r.result.contains("still_present") ||
       !r.result["still_present"].is_boolean()) {
     spdlog::info("fleet: recheck of case {} on {}/{}: unavailable ({} {})", req.case_id,

@@ -7,9 +7,11 @@
 //   // feed every .../cmd/result message: client.on_result(device, payload)
 //   CommandReply r = client.call("edge-01", "snapshot", {{"camera", "cam-1"}}, 10'000);
 //   if (r.status == CommandReply::kOk) ... r.result["frame"]["jpeg_base64"] ...
+//   client.send(device, name, args, timeout_ms, [](const CommandReply& r) { ... });  // async
 //
-// RemoteRecheck implements the grid engine's RecheckChannel over it: it asks the source edge
-// whether an incident of the case's type (and zone) is open on that camera right now.
+// RemoteRecheck implements the grid engine's RecheckChannel over it, asynchronously: it asks
+// the source edge whether an incident of the case's type (and zone) is open on that camera
+// right now; the reply (or "unavailable" on timeout / an offline box) comes back later.
 
 #include <atomic>
 #include <condition_variable>
@@ -21,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "aggregator/cases/recheck.h"
 #include "protocol/topics.h"
@@ -45,11 +48,20 @@ class CommandClient {
  public:
   // Publishes QoS 1, not retained; returns false when not connected.
   using Publish = std::function<bool(const std::string& topic, const std::string& payload)>;
+  // Called once with the final reply (or kTimeout / kNotSent), on the MQTT thread, the
+  // client's timer thread or the sender's.
+  using Done = std::function<void(const CommandReply&)>;
   CommandClient(protocol::Topics topics, Publish publish, Clock& clock);
+  ~CommandClient();
+  CommandClient(const CommandClient&) = delete;
+  CommandClient& operator=(const CommandClient&) = delete;
 
-  // Sends `name` with `args` (a JSON object) to `device` and waits up to `timeout_ms` for the
-  // final result. Any thread; calls may overlap. The command expires at the edge when the
-  // wait ends, so a late box does not act on it.
+  // Sends `name` with `args` to `device` and returns at once; `done` gets the final result or
+  // kTimeout after `timeout_ms`. The command expires at the edge at that time too.
+  void send(const std::string& device, const std::string& name, const nlohmann::json& args,
+            std::int64_t timeout_ms, Done done);
+
+  // send() and wait for the reply (any thread but the MQTT thread; calls may overlap).
   CommandReply call(const std::string& device, const std::string& name, const nlohmann::json& args,
                     std::int64_t timeout_ms);
 
@@ -62,6 +74,7 @@ class CommandClient {
 
  private:
   struct Pending;
+  void expire_loop();
   protocol::Topics topics_;
   Publish publish_;
   Clock& clock_;
@@ -69,18 +82,21 @@ class CommandClient {
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Pending>> pending_;  // command id -> waiter
   std::atomic<std::uint64_t> sent_{0}, timeouts_{0};
+  bool stopping_ = false;
+  std::thread expiry_;  // replies kTimeout at each deadline
 };
 
 class RemoteRecheck final : public cases::RecheckChannel {
  public:
   // `online` (optional, e.g. from the fleet table): a box known to be offline is answered
-  // kUnavailable at once instead of waiting for the timeout on the engine's thread.
+  // kUnavailable at once instead of after the timeout.
   RemoteRecheck(CommandClient& client, std::int64_t timeout_ms,
                 std::function<bool(const std::string& device)> online = {})
       : client_(client), timeout_ms_(timeout_ms), online_(std::move(online)) {}
-  cases::RecheckAnswer recheck(const cases::RecheckRequest& request) override;
+  void ask(const cases::RecheckRequest& request, cases::RecheckReply reply) override;
 
  private:
+  static cases::RecheckAnswer answer_of(const cases::RecheckRequest& req, const CommandReply& r);
   CommandClient& client_;
   std::int64_t timeout_ms_;
   std::function<bool(const std::string&)> online_;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <set>
 
 #include "aggregator/ingest/evidence_receiver.h"
@@ -30,9 +31,12 @@ IngestConfig IngestConfig::read(config::Section& s) {
 }
 
 struct Ingest::Metrics_ {
-  Metrics_(Metrics& m) : metrics(m),
-        received(m.counter("gridsight_aggregator_messages_received_total", "MQTT messages received")),
-        stored(m.counter("gridsight_aggregator_events_stored_total", "Events stored for the first time")),
+  Metrics_(Metrics& m)
+      : metrics(m),
+        received(
+            m.counter("gridsight_aggregator_messages_received_total", "MQTT messages received")),
+        stored(m.counter("gridsight_aggregator_events_stored_total",
+                         "Events stored for the first time")),
         duplicates(m.counter("gridsight_aggregator_events_duplicate_total",
                              "Events received again (already stored; confirmed again)")),
         batches(m.counter("gridsight_aggregator_ingest_batches_total", "Transactions committed")),
@@ -40,7 +44,16 @@ struct Ingest::Metrics_ {
                           "Events the edges reported evicted from a full outbox")),
         gaps(m.counter("gridsight_aggregator_sequence_gaps_total", "Sequence gaps opened")),
         store_errors(m.counter("gridsight_aggregator_store_errors_total",
-                               "Batches that failed to commit (retried by the edges)")) {}
+                               "Batches that failed to commit (retried by the edges)")),
+        batch_messages(m.counter("gridsight_aggregator_ingest_batch_messages_total",
+                                 "Messages in committed batches, summed (over batches_total: "
+                                 "the mean batch size)")),
+        commit_us(m.counter("gridsight_aggregator_ingest_commit_latency_microseconds_total",
+                            "Time to store and commit a batch, summed")),
+        last_commit(m.gauge("gridsight_aggregator_ingest_commit_latency_last_seconds",
+                            "Time to store and commit the last batch")),
+        last_batch(m.gauge("gridsight_aggregator_ingest_batch_messages_last",
+                           "Messages in the last committed batch")) {}
   Counter& rate_limited(const std::string& kind) {
     return metrics.counter("gridsight_aggregator_rate_limited_total",
                            "Messages refused beyond their device's limits (code rate_limited)",
@@ -58,6 +71,10 @@ struct Ingest::Metrics_ {
   Counter& evicted;
   Counter& gaps;
   Counter& store_errors;
+  Counter& batch_messages;
+  Counter& commit_us;
+  Gauge& last_commit;
+  Gauge& last_batch;
   std::atomic<std::uint64_t> dead_letters{0};
 };
 
@@ -65,14 +82,19 @@ struct Ingest::Metrics_ {
 struct Ingest::Batch {
   std::map<std::string, protocol::Ack> acks;
   std::set<std::string> touched_sequences;
-  std::vector<std::pair<protocol::Event, std::int64_t>> stored;
+  struct Stored {
+    protocol::Event event;
+    std::int64_t received_ms;
+    std::int64_t row;
+  };
+  std::vector<Stored> stored;
   std::uint64_t duplicates = 0;
 };
 
 Ingest::Ingest(IngestConfig config, protocol::Topics topics, EventStore& store,
                EvidenceReceiver& evidence, Clock& clock, Metrics& metrics,
                std::function<void(const std::string&, const std::string&)> publish_ack,
-               std::function<void(const protocol::Event&, std::int64_t)> on_stored)
+               OnStored on_stored)
     : config_(config),
       topics_(std::move(topics)),
       store_(store),
@@ -86,7 +108,9 @@ Ingest::Ingest(IngestConfig config, protocol::Topics topics, EventStore& store,
   sequences_ = store_.load_sequences();
 }
 
-Ingest::~Ingest() { stop(); }
+Ingest::~Ingest() {
+  stop();
+}
 
 void Ingest::start() {
   if (running_.exchange(true)) return;
@@ -151,6 +175,7 @@ void Ingest::run() {
 void Ingest::process(std::vector<Message>& messages) {
   Batch b;
   const auto saved_sequences = sequences_;
+  const auto t0 = std::chrono::steady_clock::now();
   try {
     store_.begin();
     for (auto& m : messages) handle(m, b);
@@ -169,33 +194,53 @@ void Ingest::process(std::vector<Message>& messages) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return;
   }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  m_->commit_us.inc(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  m_->last_commit.set(std::chrono::duration<double>(took).count());
+  m_->batch_messages.inc(messages.size());
+  m_->last_batch.set(static_cast<double>(messages.size()));
   m_->batches.inc();
   m_->stored.inc(b.stored.size());
   m_->duplicates.inc(b.duplicates);
   for (const auto& [device, ack] : b.acks) publish_ack_(device, protocol::encode(ack));
-  for (const auto& [event, received_ms] : b.stored) {
+  for (auto& [event, received_ms, row] : b.stored) {
     if (config_.log_events) {
-      spdlog::info("event stored: device {} camera {} seq {} type {} confidence {:.2f}{}",
-                   event.device_id, event.camera_id, event.seq, event.type, event.confidence,
-                   event.evidence.empty() ? "" : fmt::format(" evidence {}", event.evidence.size()));
+      spdlog::info(
+          "event stored: device {} camera {} seq {} type {} confidence {:.2f}{}", event.device_id,
+          event.camera_id, event.seq, event.type, event.confidence,
+          event.evidence.empty() ? "" : fmt::format(" evidence {}", event.evidence.size()));
     }
-    if (on_stored_) on_stored_(event, received_ms);
+    if (on_stored_) on_stored_(std::move(event), received_ms, row);
   }
 }
 
 void Ingest::handle(Message& m, Batch& b) {
   auto t = topics_.parse(m.topic);
   if (!t) {
-    dead_letter(m, "", {protocol::ErrorCode::kInvalidValue, "topic", "not a gridsight v1 topic", "", {}}, b);
+    dead_letter(m, "",
+                {protocol::ErrorCode::kInvalidValue, "topic", "not a gridsight v1 topic", "", {}},
+                b);
     return;
   }
   switch (t->kind) {
-    case protocol::TopicKind::kEvents: handle_event(m, t->device_id, b); break;
-    case protocol::TopicKind::kNotice: handle_notice(m, t->device_id, b); break;
-    case protocol::TopicKind::kEvidence: handle_evidence(m, t->device_id, b); break;
-    case protocol::TopicKind::kState: handle_state(m, t->device_id, b); break;
-    case protocol::TopicKind::kTelemetry: handle_telemetry(m, t->device_id, b); break;
-    default: break;  // our own publishes (acks, commands) and results handled elsewhere
+    case protocol::TopicKind::kEvents:
+      handle_event(m, t->device_id, b);
+      break;
+    case protocol::TopicKind::kNotice:
+      handle_notice(m, t->device_id, b);
+      break;
+    case protocol::TopicKind::kEvidence:
+      handle_evidence(m, t->device_id, b);
+      break;
+    case protocol::TopicKind::kState:
+      handle_state(m, t->device_id, b);
+      break;
+    case protocol::TopicKind::kTelemetry:
+      handle_telemetry(m, t->device_id, b);
+      break;
+    default:
+      break;  // our own publishes (acks, commands) and results handled elsewhere
   }
 }
 
@@ -222,8 +267,8 @@ void Ingest::handle_event(Message& m, const std::string& device, Batch& b) {
     // The payload claims another device than the topic (which the broker's ACL binds to the
     // sender's certificate): a forgery or a misconfiguration. Refuse it.
     parsed.error = {protocol::ErrorCode::kDeviceMismatch, "device_id",
-                    "payload device \"" + parsed.value->device_id + "\" differs from the topic's \"" +
-                        device + "\"",
+                    "payload device \"" + parsed.value->device_id +
+                        "\" differs from the topic's \"" + device + "\"",
                     parsed.value->event_id, parsed.value->seq};
     parsed.value.reset();
   }
@@ -237,7 +282,7 @@ void Ingest::handle_event(Message& m, const std::string& device, Batch& b) {
     return;
   }
   protocol::Event& e = *parsed.value;
-  if (store_.insert_event(e, m.payload, m.received_ms)) {
+  if (const std::int64_t row = store_.insert_event(e, m.payload, m.received_ms)) {
     auto& seq = sequences_[device];
     if (observe(seq, e.seq) == SeqObservation::kGapOpened) {
       m_->gaps.inc();
@@ -245,7 +290,7 @@ void Ingest::handle_event(Message& m, const std::string& device, Batch& b) {
     }
     b.touched_sequences.insert(device);
     b.acks[device].events.push_back({e.event_id, e.seq, protocol::AckStatus::kStored, ""});
-    b.stored.emplace_back(std::move(e), m.received_ms);
+    b.stored.push_back({std::move(e), m.received_ms, row});
   } else {
     ++b.duplicates;
     b.acks[device].events.push_back({e.event_id, e.seq, protocol::AckStatus::kStored, ""});
@@ -255,7 +300,8 @@ void Ingest::handle_event(Message& m, const std::string& device, Batch& b) {
 void Ingest::handle_notice(Message& m, const std::string& device, Batch& b) {
   auto n = protocol::decode_notice(m.payload);
   if (n && n.value->device_id != device) {
-    n.error = {protocol::ErrorCode::kDeviceMismatch, "device_id", "differs from the topic's", "", {}};
+    n.error = {
+        protocol::ErrorCode::kDeviceMismatch, "device_id", "differs from the topic's", "", {}};
     n.value.reset();
   }
   if (!n) {
@@ -265,10 +311,10 @@ void Ingest::handle_notice(Message& m, const std::string& device, Batch& b) {
   auto changed = mark_evicted(sequences_[device], n.value->first_seq, n.value->last_seq);
   b.touched_sequences.insert(device);
   m_->evicted.inc(n.value->count);
-  spdlog::warn("ingest: device {} evicted {} events (seq {}..{}, {}) from its outbox; {} "
-               "sequence numbers marked evicted",
-               device, n.value->count, n.value->first_seq, n.value->last_seq, n.value->reason,
-               changed);
+  spdlog::warn(
+      "ingest: device {} evicted {} events (seq {}..{}, {}) from its outbox; {} "
+      "sequence numbers marked evicted",
+      device, n.value->count, n.value->first_seq, n.value->last_seq, n.value->reason, changed);
   b.acks[device].notices.push_back({n.value->notice_id});
 }
 
@@ -281,14 +327,19 @@ void Ingest::handle_evidence(Message& m, const std::string& device, Batch& b) {
   auto ack = evidence_.receive(device, *c.value, m.received_ms);
   auto& list = b.acks[device].evidence;
   // One ack per object per batch: the latest progress.
-  auto it = std::find_if(list.begin(), list.end(), [&](const auto& a) { return a.hash == ack.hash; });
-  if (it != list.end()) *it = ack; else list.push_back(ack);
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const auto& a) { return a.hash == ack.hash; });
+  if (it != list.end())
+    *it = ack;
+  else
+    list.push_back(ack);
 }
 
 void Ingest::handle_state(Message& m, const std::string& device, Batch& b) {
   auto s = protocol::decode_state(m.payload);
   if (s && s.value->device_id != device) {
-    s.error = {protocol::ErrorCode::kDeviceMismatch, "device_id", "differs from the topic's", "", {}};
+    s.error = {
+        protocol::ErrorCode::kDeviceMismatch, "device_id", "differs from the topic's", "", {}};
     s.value.reset();
   }
   if (!s) {
@@ -303,7 +354,8 @@ void Ingest::handle_state(Message& m, const std::string& device, Batch& b) {
 void Ingest::handle_telemetry(Message& m, const std::string& device, Batch& b) {
   auto t = protocol::decode_telemetry_envelope(m.payload);
   if (t && t.value->device_id != device) {
-    t.error = {protocol::ErrorCode::kDeviceMismatch, "device_id", "differs from the topic's", "", {}};
+    t.error = {
+        protocol::ErrorCode::kDeviceMismatch, "device_id", "differs from the topic's", "", {}};
     t.value.reset();
   }
   if (!t) {

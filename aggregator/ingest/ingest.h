@@ -50,11 +50,14 @@ struct IngestStats {
 class Ingest {
  public:
   // `publish_ack(device_id, payload)` sends an acknowledgement to a device (QoS 1).
-  // `on_stored(event)` runs after the commit for every newly stored event.
+  // `on_stored(event, received_ms, row)` runs after the commit for every newly stored event,
+  // in row order, on the ingest thread (the case service takes them from there).
+  using OnStored =
+      std::function<void(protocol::Event&&, std::int64_t received_ms, std::int64_t row)>;
   Ingest(IngestConfig config, protocol::Topics topics, EventStore& store,
          EvidenceReceiver& evidence, Clock& clock, Metrics& metrics,
          std::function<void(const std::string&, const std::string&)> publish_ack,
-         std::function<void(const protocol::Event&, std::int64_t)> on_stored = {});
+         OnStored on_stored = {});
   ~Ingest();
 
   void start();
@@ -92,7 +95,7 @@ class Ingest {
   Clock& clock_;
   std::unique_ptr<Metrics_> m_;
   std::function<void(const std::string&, const std::string&)> publish_ack_;
-  std::function<void(const protocol::Event&, std::int64_t)> on_stored_;
+  OnStored on_stored_;
   DeviceLimiter limiter_;
   BoundedQueue<Message> queue_;
   std::map<std::string, SequenceState> sequences_;

@@ -70,9 +70,10 @@ class EventStore {
   virtual void commit() = 0;
   virtual void rollback() = 0;
 
-  // Returns false if an event with this id is already stored (nothing changes).
-  virtual bool insert_event(const protocol::Event& e, std::string_view payload,
-                            std::int64_t received_ms) = 0;
+  // Returns the event's row (increasing in arrival order), or 0 if an event with this id is
+  // already stored (nothing changes).
+  virtual std::int64_t insert_event(const protocol::Event& e, std::string_view payload,
+                                    std::int64_t received_ms) = 0;
   virtual void add_dead_letter(const DeadLetter& d) = 0;
 
   virtual std::map<std::string, SequenceState> load_sequences() = 0;

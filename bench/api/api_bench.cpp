@@ -3,8 +3,8 @@
 //     stored, at 1 and 16 concurrent keep-alive clients: requests/s and p99 latency, beside
 //     the same store query without HTTP and GET /healthz over HTTP (the server's floor);
 //  2. latency from a stored edge event to its notification on the live feed: the event is
-//     written to the event store as ingest does, the aggregator's case feed hands it to the
-//     engine, the output wakes the feed, an SSE client receives it.
+//     written to the event store and pushed to the case service as ingest does, the engine
+//     makes its case, the output wakes the feed, an SSE client receives it.
 // `--smoke` runs a small version for CI.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,15 +26,16 @@
 
 #include "aggregator/api/api_service.h"
 #include "aggregator/cases/case_engine.h"
+#include "aggregator/cases/case_service.h"
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/working_calendar.h"
-#include "aggregator/daemon/case_feed.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
 #include "aggregator/store/sqlite/sqlite_case_store.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/clock.h"
 #include "common/http/password.h"
+#include "common/metrics.h"
 #include "protocol/event.h"
 #include "protocol/ids.h"
 
@@ -230,12 +231,16 @@ int main(int argc, char** argv) {
   cases::WorkingCalendar calendar;
   store::SqliteCaseStore engine_store(case_db);
   aggregator::SqliteEventStore events(event_db);
-  cases::NullSink null_sink;
-  api::FeedNotifyingSink sink(null_sink);
   cases::NoRecheckChannel recheck;
   Clock& clock = SystemClock::instance();
-  cases::CaseEngine engine(grid, cameras, classes, calendar, engine_store, sink, recheck, clock);
-  aggregator::CaseFeed feeder(event_db, engine, clock, 5'000);
+  Metrics metrics;
+  cases::CaseService feeder(
+      {},
+      [&](cases::CaseSink& out) {
+        return std::make_unique<cases::CaseEngine>(grid, cameras, classes, calendar, engine_store,
+                                                   out, clock);
+      },
+      engine_store, events, recheck, clock, metrics);
 
   api::ApiConfig cfg;
   cfg.enabled = true;
@@ -244,8 +249,7 @@ int main(int argc, char** argv) {
   cfg.tokens = {{"bench", api::Role::kReadonly, "", http::token_digest(kToken)}};
   cfg.retention_max_age_days = 0;
   api::ApiContext ctx;
-  ctx.engine = &engine;
-  ctx.engine_mutex = &feeder.engine_mutex();
+  ctx.cases = &feeder;
   ctx.case_db_path = case_db;
   ctx.event_db_path = event_db;
   ctx.evidence_dir = dir / "evidence";
@@ -254,7 +258,6 @@ int main(int argc, char** argv) {
   ctx.classes = &classes;
   ctx.clock = &clock;
   api::ApiService service(cfg, ctx);
-  sink.set_service(&service);
   service.start();
   const std::uint16_t port = service.port();
   const std::string auth = std::string("Authorization: Bearer ") + kToken + "\r\n";
@@ -301,12 +304,14 @@ int main(int argc, char** argv) {
     e.clock_synced = true;
     e.confidence = 0.9;
     const std::string payload = protocol::encode(e);
-    // Events arrive at random moments relative to the case feed's polling.
+    // Events arrive at random moments (relative to the engine's timers).
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 50));
     const auto s = Clk::now();
+    const std::int64_t received = clock.now_ms();
     events.begin();
-    events.insert_event(e, payload, clock.now_ms());
+    const std::int64_t row = events.insert_event(e, payload, received);
     events.commit();
+    feeder.push({row, std::move(e), received});
     // Wait for this event's new case.
     const std::string needle = "\"kind\":\"new_case\"";
     while (true) {

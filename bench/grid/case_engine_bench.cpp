@@ -53,9 +53,8 @@ Run run(const grid::GridModel& model, const grid::CameraRegistry& cams,
   for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
   store::SqliteCaseStore store(path);
   cases::NullSink sink;
-  cases::NoRecheckChannel recheck;
   ManualClock clock(1'795'000'000'000);
-  cases::CaseEngine engine(model, cams, classes, calendar, store, sink, recheck, clock);
+  cases::CaseEngine engine(model, cams, classes, calendar, store, sink, clock);
   const char* types[] = {"parking.illegal", "garbage.exposed", "vendor.stall", "garbage.overflow"};
   std::mt19937_64 rng(3);
   std::vector<protocol::Event> all(events);
@@ -73,14 +72,15 @@ Run run(const grid::GridModel& model, const grid::CameraRegistry& cams,
   auto t0 = std::chrono::steady_clock::now();
   double c0 = cpu_seconds();
   for (std::size_t i = 0; i < events; i += batch) {
-    std::vector<protocol::Event> chunk(
-        all.begin() + static_cast<std::ptrdiff_t>(i),
-        all.begin() + static_cast<std::ptrdiff_t>(std::min(events, i + batch)));
+    std::vector<cases::StoredEvent> chunk;
+    for (std::size_t j = i; j < std::min(events, i + batch); ++j) {
+      chunk.push_back({static_cast<std::int64_t>(j + 1), all[j], all[j].start_ms});
+    }
     std::vector<cases::IngestResult> res;
     if (batch == 1) {
-      res.push_back(engine.on_event(chunk[0], chunk[0].start_ms));
+      res.push_back(engine.on_event(chunk[0].event, chunk[0].received_ms));
     } else {
-      res = engine.on_events(chunk, chunk.back().start_ms);
+      res = engine.on_events(chunk);
     }
     for (const auto& x : res) {
       if (x.kind == cases::IngestResult::Kind::kMerged) ++r.merged;

@@ -42,9 +42,15 @@ struct Request {
 class EventStream {
  public:
   virtual ~EventStream() = default;
+  // Queues a frame; a reader more than a thousand frames behind is cut (false from then on).
   virtual bool send(std::string data) = 0;
   virtual bool is_open() const = 0;
   virtual void close() = 0;
+  // Frames queued and not yet written: a sender pacing a replay keeps this small.
+  virtual std::size_t queued() const { return 0; }
+  // Calls `f` once, when every queued frame has been handed to the socket (at once if none
+  // is queued), on whichever thread notices it; not at all once the stream is closed.
+  virtual void on_drained(std::function<void()> f) { f(); }
 };
 
 struct Response {

@@ -103,6 +103,7 @@ struct StreamState {
   bool open = true;
   bool writing = false;
   std::deque<std::string> queue;
+  std::function<void()> drained;  // once, when the queue is next empty
   std::weak_ptr<StreamOwner> owner;
 };
 
@@ -132,6 +133,21 @@ class EventStreamImpl final : public EventStream {
   bool is_open() const override {
     std::lock_guard lock(state_->mu);
     return state_->open;
+  }
+  std::size_t queued() const override {
+    std::lock_guard lock(state_->mu);
+    return state_->queue.size();
+  }
+  void on_drained(std::function<void()> f) override {
+    {
+      std::lock_guard lock(state_->mu);
+      if (!state_->open) return;
+      if (!state_->queue.empty()) {
+        state_->drained = std::move(f);
+        return;
+      }
+    }
+    f();
   }
   void close() override {
     std::shared_ptr<StreamOwner> owner;
@@ -424,20 +440,29 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
   void write_next() {
     if (!stream_state_) return;
     std::shared_ptr<std::string> frame;
+    std::function<void()> drained;
     {
       std::lock_guard lock(stream_state_->mu);
-      if (!stream_state_->open || stream_state_->queue.empty()) {
+      if (!stream_state_->open) {
         stream_state_->writing = false;
-        if (!stream_state_->open) {
-          beast::error_code ec;
-          beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
-        }
+        stream_state_->drained = nullptr;
+        beast::error_code ec;
+        beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
         return;
       }
-      if (stream_write_in_flight_) return;
-      frame = std::make_shared<std::string>(std::move(stream_state_->queue.front()));
-      stream_state_->queue.pop_front();
-      stream_write_in_flight_ = true;
+      if (stream_state_->queue.empty()) {
+        stream_state_->writing = false;
+        drained.swap(stream_state_->drained);
+      } else {
+        if (stream_write_in_flight_) return;
+        frame = std::make_shared<std::string>(std::move(stream_state_->queue.front()));
+        stream_state_->queue.pop_front();
+        stream_write_in_flight_ = true;
+      }
+    }
+    if (!frame) {
+      if (drained) drained();  // the sender may queue more (which starts a new write)
+      return;
     }
     net::async_write(stream_, net::buffer(*frame),
                      [self = this->shared_from_this(), frame](beast::error_code ec, std::size_t) {

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <signal.h>
 
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -371,6 +372,14 @@ TEST_F(CommandsTest, ReloadChangesOneCameraAndLeavesTheOtherRunning) {
   EXPECT_EQ((*camera(last, "cam-a"))["pipeline_starts"], 1);
 }
 
+// Waits for the asynchronous answer of one re-check.
+cases::RecheckAnswer ask(cases::RecheckChannel& channel, const cases::RecheckRequest& req) {
+  auto answer = std::make_shared<std::promise<cases::RecheckAnswer>>();
+  auto f = answer->get_future();
+  channel.ask(req, [answer](cases::RecheckAnswer a) { answer->set_value(a); });
+  return f.get();
+}
+
 TEST_F(CommandsTest, RecheckChannelIsAnsweredByTheLiveEdge) {
   health_when([](const json& j) { return streaming(j, "cam-a"); });
   aggregator::fleet::RemoteRecheck recheck(commander_->client(), 60'000);
@@ -380,7 +389,7 @@ TEST_F(CommandsTest, RecheckChannelIsAnsweredByTheLiveEdge) {
   req.camera_id = "cam-a";
   // The camera has a zone.intrusion rule: the edge says whether one is open now.
   req.event_type = "zone.intrusion";
-  const auto answer = recheck.recheck(req);
+  const auto answer = ask(recheck, req);
   EXPECT_NE(answer, cases::RecheckAnswer::kUnavailable);
   auto s = commander_->call("edge-cmd", "snapshot",
                             {{"camera", "cam-a"}, {"type", "zone.intrusion"}, {"frame", false}});
@@ -390,22 +399,22 @@ TEST_F(CommandsTest, RecheckChannelIsAnsweredByTheLiveEdge) {
   EXPECT_EQ(s.result["still_present"], open) << s.result.dump();
   // No rule of that type, or a camera without video: the edge cannot tell.
   req.event_type = "parking.illegal";
-  EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kUnavailable);
+  EXPECT_EQ(ask(recheck, req), cases::RecheckAnswer::kUnavailable);
   req.event_type = "zone.intrusion";
   req.camera_id = "cam-events";
-  EXPECT_EQ(recheck.recheck(req), cases::RecheckAnswer::kUnavailable);
+  EXPECT_EQ(ask(recheck, req), cases::RecheckAnswer::kUnavailable);
   // A box the fleet table knows to be offline is not asked at all.
   aggregator::fleet::RemoteRecheck offline(commander_->client(), 60'000,
                                            [](const std::string&) { return false; });
   req.camera_id = "cam-a";
   const auto sent = commander_->client().sent();
-  EXPECT_EQ(offline.recheck(req), cases::RecheckAnswer::kUnavailable);
+  EXPECT_EQ(ask(offline, req), cases::RecheckAnswer::kUnavailable);
   EXPECT_EQ(commander_->client().sent(), sent);
   // An edge that does not answer: unavailable (the engine then trusts the events).
   aggregator::fleet::RemoteRecheck quick(commander_->client(), 1'000);
   req.device_id = "edge-absent";
   req.camera_id = "cam-a";
-  EXPECT_EQ(quick.recheck(req), cases::RecheckAnswer::kUnavailable);
+  EXPECT_EQ(ask(quick, req), cases::RecheckAnswer::kUnavailable);
 }
 
 // Mutual TLS and the ACL written by gridsight-pki: a device's identity cannot command another

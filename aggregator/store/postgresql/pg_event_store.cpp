@@ -32,8 +32,8 @@ void PgEventStore::rollback() {
   db_.exec("ROLLBACK");
 }
 
-bool PgEventStore::insert_event(const protocol::Event& e, std::string_view payload,
-                                std::int64_t received_ms) {
+std::int64_t PgEventStore::insert_event(const protocol::Event& e, std::string_view payload,
+                                        std::int64_t received_ms) {
   std::optional<double> lon, lat;
   std::optional<std::string> crs;
   if (e.location) {
@@ -45,18 +45,19 @@ bool PgEventStore::insert_event(const protocol::Event& e, std::string_view paylo
       "INSERT INTO events(event_id, device_id, camera_id, seq, type, start_ms, end_ms, "
       "clock_synced, confidence, zone, lon, lat, crs, received_ms, payload) "
       "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) "
-      "ON CONFLICT (event_id) DO NOTHING",
+      "ON CONFLICT (event_id) DO NOTHING RETURNING id",
       {e.event_id, e.device_id, e.camera_id, static_cast<std::int64_t>(e.seq), e.type, e.start_ms,
        e.end_ms, e.clock_synced, e.confidence, non_empty(e.zone), lon, lat, crs, received_ms,
        std::string_view(payload)});
-  if (r.affected() == 0) return false;
+  if (r.rows() == 0) return 0;
+  const std::int64_t row = r.int64(0, 0);
   for (const auto& ev : e.evidence) {
     db_.exec(
         "INSERT INTO event_evidence(event_id, hash, role, media_type, size) "
         "VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
         {e.event_id, ev.hash, ev.role, ev.media_type, static_cast<std::int64_t>(ev.size)});
   }
-  return true;
+  return row;
 }
 
 void PgEventStore::add_dead_letter(const DeadLetter& d) {

@@ -19,8 +19,8 @@ class PgEventStore final : public EventStore {
   void begin() override;
   void commit() override;
   void rollback() override;
-  bool insert_event(const protocol::Event& e, std::string_view payload,
-                    std::int64_t received_ms) override;
+  std::int64_t insert_event(const protocol::Event& e, std::string_view payload,
+                            std::int64_t received_ms) override;
   void add_dead_letter(const DeadLetter& d) override;
   std::map<std::string, SequenceState> load_sequences() override;
   void save_sequence(const std::string& device_id, const SequenceState& s) override;

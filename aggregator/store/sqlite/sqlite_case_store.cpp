@@ -1,6 +1,7 @@
 #include "aggregator/store/sqlite/sqlite_case_store.h"
 
 #include <cassert>
+#include <cstdint>
 
 #include "aggregator/cases/case_json.h"
 #include "common/sqlite/database.h"
@@ -59,6 +60,20 @@ CREATE TABLE IF NOT EXISTS case_outputs (
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS case_outputs_case ON case_outputs(case_id, id);
+CREATE TABLE IF NOT EXISTS case_cursor (
+  name TEXT PRIMARY KEY,
+  last_row INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  row INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  error TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL
+);
 )sql";
 
 constexpr const char* kColumns = "id, body";
@@ -333,6 +348,82 @@ std::vector<cases::CaseOutput> SqliteCaseStore::outputs_of(cases::CaseId id) {
   std::vector<cases::CaseOutput> out;
   while (s.step()) out.push_back(cases::output_from_json(s.text_view(0)));
   return out;
+}
+
+std::int64_t SqliteCaseStore::event_cursor() {
+  auto s = impl_->db.prepare("SELECT last_row FROM case_cursor WHERE name = 'events'");
+  return s.step() ? s.int64(0) : 0;
+}
+
+void SqliteCaseStore::set_event_cursor(std::int64_t row) {
+  impl_->write([&] {
+    impl_->db
+        .prepare(
+            "INSERT INTO case_cursor(name, last_row) VALUES('events', ?) "
+            "ON CONFLICT(name) DO UPDATE SET last_row = excluded.last_row")
+        .bind(1, row)
+        .run();
+  });
+}
+
+void SqliteCaseStore::add_dead_event(const DeadEvent& d) {
+  impl_->write([&] {
+    impl_->db
+        .prepare(
+            "INSERT INTO dead_events(row, event_id, device_id, type, error, attempts, at_ms) "
+            "VALUES(?,?,?,?,?,?,?)")
+        .bind(1, d.row)
+        .bind(2, d.event_id)
+        .bind(3, d.device_id)
+        .bind(4, d.type)
+        .bind(5, d.error)
+        .bind(6, static_cast<std::int64_t>(d.attempts))
+        .bind(7, d.at_ms)
+        .run();
+  });
+}
+
+std::vector<DeadEvent> SqliteCaseStore::dead_events(std::optional<std::int64_t> before_id,
+                                                    int limit) {
+  auto s = impl_->db.prepare(
+      "SELECT id, row, event_id, device_id, type, error, attempts, at_ms FROM dead_events "
+      "WHERE id < ? ORDER BY id DESC LIMIT ?");
+  s.bind(1, before_id.value_or(INT64_MAX)).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<DeadEvent> out;
+  while (s.step()) {
+    DeadEvent d;
+    d.id = s.int64(0);
+    d.row = s.int64(1);
+    d.event_id = s.text(2);
+    d.device_id = s.text(3);
+    d.type = s.text(4);
+    d.error = s.text(5);
+    d.attempts = static_cast<int>(s.int64(6));
+    d.at_ms = s.int64(7);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::uint64_t SqliteCaseStore::dead_event_count() {
+  auto s = impl_->db.prepare("SELECT count(*) FROM dead_events");
+  return s.step() ? static_cast<std::uint64_t>(s.int64(0)) : 0;
+}
+
+CaseCounts SqliteCaseStore::counts(std::int64_t now_ms) {
+  CaseCounts c;
+  auto s = impl_->db.prepare("SELECT state, count(*) FROM cases GROUP BY state");
+  while (s.step()) {
+    if (auto st = cases::state_from_string(s.text_view(0))) {
+      c.by_state[*st] = static_cast<std::uint64_t>(s.int64(1));
+    }
+  }
+  auto o = impl_->db.prepare(
+      "SELECT count(*) FROM cases WHERE state = 'dispatched' AND due_ms > 0 AND due_ms < ?");
+  o.bind(1, now_ms);
+  if (o.step()) c.overdue = static_cast<std::uint64_t>(o.int64(0));
+  c.dead_events = dead_event_count();
+  return c;
 }
 
 void SqliteCaseStore::begin_batch() {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "aggregator/store/case_store.h"
+#include "aggregator/cases/case_store.h"
 
 namespace gridsight::sqlite {
 class Database;
@@ -29,6 +29,12 @@ class SqliteCaseStore final : public CaseStore {
   std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,
                                           const std::string& cell_prefix) override;
   std::vector<cases::CaseOutput> outputs_of(cases::CaseId id) override;
+  std::int64_t event_cursor() override;
+  void set_event_cursor(std::int64_t row) override;
+  void add_dead_event(const DeadEvent& d) override;
+  std::vector<DeadEvent> dead_events(std::optional<std::int64_t> before_id, int limit) override;
+  std::uint64_t dead_event_count() override;
+  CaseCounts counts(std::int64_t now_ms) override;
   void begin_batch() override;
   void commit_batch() override;
   void rollback_batch() override;

@@ -1,9 +1,11 @@
 #pragma once
-// EventStore on one SQLite file (WAL, synchronous=FULL).
+// EventStore on one SQLite file (WAL, synchronous=FULL); also the case service's EventLog
+// (events read back after a restart).
 
 #include <memory>
 #include <string>
 
+#include "aggregator/cases/event_log.h"
 #include "aggregator/store/event_store.h"
 
 namespace gridsight::sqlite {
@@ -13,7 +15,7 @@ class Statement;
 
 namespace gridsight::aggregator {
 
-class SqliteEventStore final : public EventStore {
+class SqliteEventStore final : public EventStore, public cases::EventLog {
  public:
   explicit SqliteEventStore(const std::string& path);
   ~SqliteEventStore() override;
@@ -21,8 +23,9 @@ class SqliteEventStore final : public EventStore {
   void begin() override;
   void commit() override;
   void rollback() override;
-  bool insert_event(const protocol::Event& e, std::string_view payload,
-                    std::int64_t received_ms) override;
+  std::int64_t insert_event(const protocol::Event& e, std::string_view payload,
+                            std::int64_t received_ms) override;
+  std::vector<cases::StoredEvent> events_after(std::int64_t after, std::size_t limit) override;
   void add_dead_letter(const DeadLetter& d) override;
   std::map<std::string, SequenceState> load_sequences() override;
   void save_sequence(const std::string& device_id, const SequenceState& s) override;

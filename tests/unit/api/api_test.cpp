@@ -8,6 +8,7 @@
 
 #include "aggregator/api/api_service.h"
 #include "aggregator/api/feed_hub.h"
+#include "aggregator/cases/case_service.h"
 #include "aggregator/fleet/fleet_view.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/config/section.h"
@@ -42,7 +43,9 @@ class ApiTest : public EngineTest {
   }
   ~ApiTest() override {
     if (service) service->stop();
+    if (cases_service) cases_service->stop();
     service.reset();
+    cases_service.reset();
     fs::remove_all(dir_);
   }
 
@@ -73,8 +76,18 @@ class ApiTest : public EngineTest {
     ApiContext ctx;
     ctx.connector_callback = std::move(callback);
     ctx.fleet = fleet;
-    ctx.engine = engine.get();
-    ctx.engine_mutex = &engine_mu;
+    // The case service owns the engine from here on (the fixture's own one is dropped).
+    engine.reset();
+    cases::CaseServiceConfig sc;
+    sc.tick_interval_ms = 1'000'000'000'000;  // timers run once, at start: the clock is manual
+    cases_service = std::make_unique<cases::CaseService>(
+        sc,
+        [this](cases::CaseSink& out) {
+          return std::make_unique<cases::CaseEngine>(grid, cameras, classes, calendar, *store, out,
+                                                     clock, config, &metrics);
+        },
+        *store, *events, no_recheck, clock, metrics);
+    ctx.cases = cases_service.get();
     ctx.case_db_path = db_path_.string();
     ctx.event_db_path = (dir_ / "aggregator.db").string();
     ctx.evidence_dir = dir_ / "evidence";
@@ -82,11 +95,11 @@ class ApiTest : public EngineTest {
     ctx.cameras = &cameras;
     ctx.classes = &classes;
     ctx.clock = &clock;
-    ctx.feed_poll_ms = 50;
     fs::path gf = dir_ / "grid.geojson";
     std::ofstream(gf) << grid::testing::collection(grid::testing::district_features());
     ctx.grid_file = gf.string();
     service = std::make_unique<ApiService>(std::move(c), std::move(ctx));
+    cases_service->start();
     service->start();
     port = service->port();
   }
@@ -104,20 +117,22 @@ class ApiTest : public EngineTest {
 
   // A garbage event (class 06010, reviewed, sanitation) from cam-1.
   cases::CaseId raise(const std::string& event_id) {
-    std::lock_guard lock(engine_mu);
-    auto res = feed(event(event_id, "garbage.exposed"));
-    service->notify_feed();
-    return res.case_id;
+    const protocol::Event e = event(event_id, "garbage.exposed");
+    const std::int64_t at = clock.now_ms();
+    return cases_service->call([e, at](cases::CaseEngine& en) { return en.on_event(e, at); })
+        .get()
+        .case_id;
   }
 
   std::size_t history_size(cases::CaseId id) {
-    std::lock_guard lock(engine_mu);
-    return stored(id).history.size();
+    return cases_service->call([id](cases::CaseEngine& en) { return en.get(id)->history.size(); })
+        .get();
   }
 
   fs::path dir_;
   std::unique_ptr<aggregator::SqliteEventStore> events;
-  std::mutex engine_mu;
+  cases::NoRecheckChannel no_recheck;
+  std::unique_ptr<cases::CaseService> cases_service;
   std::unique_ptr<ApiService> service;
   std::uint16_t port = 0;
   aggregator::fleet::FleetView* fleet = nullptr;

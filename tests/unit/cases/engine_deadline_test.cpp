@@ -20,29 +20,29 @@ std::vector<CaseOutput> of_kind(const std::vector<CaseOutput>& all, OutputKind k
 
 TEST_F(EngineTest, ReminderAtTheConfiguredShareOfTheLimit) {
   CaseId id = feed(event("e1", "parking.illegal")).case_id;  // 10:00, due 12:00
-  engine->tick(local("2026-11-24", 11, 29));
+  tick(local("2026-11-24", 11, 29));
   EXPECT_TRUE(of_kind(sink.outputs, OutputKind::kReminder).empty());
-  engine->tick(local("2026-11-24", 11, 30));  // 75% of 2 h
+  tick(local("2026-11-24", 11, 30));  // 75% of 2 h
   auto reminders = of_kind(sink.outputs, OutputKind::kReminder);
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].case_id, id);
   EXPECT_EQ(reminders[0].due_ms, local("2026-11-24", 12));
-  engine->tick(local("2026-11-24", 11, 45));
+  tick(local("2026-11-24", 11, 45));
   EXPECT_EQ(of_kind(sink.outputs, OutputKind::kReminder).size(), 1u);  // once
   EXPECT_EQ(stored(id).history.back().action, Action::kRemind);
 }
 
 TEST_F(EngineTest, SupervisionRoundsEscalateGridStreetDistrict) {
   CaseId id = feed(event("e1", "parking.illegal")).case_id;  // due 12:00
-  engine->tick(local("2026-11-24", 11, 59));
+  tick(local("2026-11-24", 11, 59));
   EXPECT_TRUE(of_kind(sink.outputs, OutputKind::kSupervision).empty());
-  engine->tick(local("2026-11-24", 12));
+  tick(local("2026-11-24", 12));
   // Next rounds every 240 working minutes: 12:00 -> 17:30 (lunch), -> Wed 14:30.
-  engine->tick(local("2026-11-24", 17, 29));
-  engine->tick(local("2026-11-24", 17, 30));
-  engine->tick(local("2026-11-25", 14, 29));
-  engine->tick(local("2026-11-25", 14, 30));
-  engine->tick(local("2026-11-30", 9));  // no fourth round
+  tick(local("2026-11-24", 17, 29));
+  tick(local("2026-11-24", 17, 30));
+  tick(local("2026-11-25", 14, 29));
+  tick(local("2026-11-25", 14, 30));
+  tick(local("2026-11-30", 9));  // no fourth round
   auto rounds = of_kind(sink.outputs, OutputKind::kSupervision);
   ASSERT_EQ(rounds.size(), 3u);
   EXPECT_EQ(rounds[0].round, 1);
@@ -61,7 +61,7 @@ TEST_F(EngineTest, SupervisionRoundsEscalateGridStreetDistrict) {
 TEST_F(EngineTest, ResolvedCasesAreNotSupervised) {
   CaseId id = feed(event("e1", "parking.illegal")).case_id;
   act(id, Action::kResolve, "traffic-police");
-  engine->tick(local("2026-11-26", 12));
+  tick(local("2026-11-26", 12));
   EXPECT_TRUE(of_kind(sink.outputs, OutputKind::kSupervision).empty());
   EXPECT_TRUE(of_kind(sink.outputs, OutputKind::kReminder).empty());
 }
@@ -70,7 +70,7 @@ TEST_F(EngineTest, DeadlineOverTheWeekend) {
   clock.set(local("2026-11-27", 17));  // Friday
   CaseId id = feed(event("e1", "parking.illegal")).case_id;
   EXPECT_EQ(stored(id).due_ms, local("2026-11-30", 10, 30));  // Monday
-  engine->tick(local("2026-11-29", 23));
+  tick(local("2026-11-29", 23));
   EXPECT_TRUE(of_kind(sink.outputs, OutputKind::kSupervision).empty());
 }
 

@@ -22,10 +22,11 @@ namespace gridsight::cases::testing {
 
 using grid::testing::at;
 
-// Answers re-check requests from a script; remembers them.
+// Answers re-check requests from a script (at once); remembers them.
 class ScriptedRecheck final : public RecheckChannel {
  public:
-  RecheckAnswer recheck(const RecheckRequest& r) override {
+  void ask(const RecheckRequest& r, RecheckReply reply) override { reply(answer(r)); }
+  RecheckAnswer answer(const RecheckRequest& r) {
     requests.push_back(r);
     if (answers.empty()) return RecheckAnswer::kUnavailable;
     RecheckAnswer a = answers.front();
@@ -101,8 +102,24 @@ class EngineTest : public ::testing::Test {
   }
 
   void make_engine() {
-    engine = std::make_unique<CaseEngine>(grid, cameras, classes, calendar, *store, sink, recheck,
-                                          clock, config, &metrics);
+    engine = std::make_unique<CaseEngine>(grid, cameras, classes, calendar, *store, sink, clock,
+                                          config, &metrics);
+  }
+
+  // The engine's timers at `now_ms`; the re-checks they ask are answered by `recheck` (as the
+  // case service would post them back).
+  void tick(std::int64_t now_ms) {
+    for (const RecheckRequest& r : engine->tick(now_ms)) {
+      engine->on_recheck(r.case_id, recheck.answer(r), now_ms);
+    }
+  }
+
+  // Events as ingest stores them (rows 0: no cursor).
+  static std::vector<StoredEvent> stored_events(const std::vector<protocol::Event>& events,
+                                                std::int64_t received_ms) {
+    std::vector<StoredEvent> out;
+    for (const auto& e : events) out.push_back({0, e, received_ms});
+    return out;
   }
 
   static protocol::GeoPoint point(double x, double y) {

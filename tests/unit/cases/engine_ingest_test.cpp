@@ -186,9 +186,9 @@ TEST_F(EngineTest, SelfCorrectionClearedByAFreshLook) {
   CaseId id = feed(event("s1", "vendor.stall")).case_id;
   EXPECT_EQ(stored(id).state, State::kSelfCorrection);
   recheck.answers = {RecheckAnswer::kGone};
-  engine->tick(clock.now_ms() + 4 * kMin);
+  tick(clock.now_ms() + 4 * kMin);
   EXPECT_TRUE(recheck.requests.empty());
-  engine->tick(clock.now_ms() + 5 * kMin);
+  tick(clock.now_ms() + 5 * kMin);
   ASSERT_EQ(recheck.requests.size(), 1u);
   EXPECT_EQ(recheck.requests[0].camera_id, "cam-1");
   EXPECT_EQ(recheck.requests[0].device_id, "edge-1");
@@ -201,7 +201,7 @@ TEST_F(EngineTest, SelfCorrectionClearedByAFreshLook) {
 TEST_F(EngineTest, SelfCorrectionPersistsThenFilesAutomatically) {
   CaseId id = feed(event("s1", "vendor.stall")).case_id;
   recheck.answers = {RecheckAnswer::kStillPresent};
-  engine->tick(clock.now_ms() + 5 * kMin);
+  tick(clock.now_ms() + 5 * kMin);
   Case c = stored(id);
   EXPECT_EQ(c.state, State::kDispatched);
   EXPECT_EQ(c.history[1].action, Action::kSelfCorrectionPersisted);
@@ -213,7 +213,7 @@ TEST_F(EngineTest, SelfCorrectionWithoutAChannelTrustsTheEvents) {
   CaseId gone = feed(ended).case_id;
   protocol::Event lasting = event("s2", "shop.outside");
   CaseId stays = feed(lasting).case_id;
-  engine->tick(clock.now_ms() + 5 * kMin);
+  tick(clock.now_ms() + 5 * kMin);
   EXPECT_EQ(stored(gone).state, State::kSelfCorrected);
   EXPECT_EQ(stored(stays).state, State::kReported);  // shop.outside still needs review
 }
@@ -232,7 +232,7 @@ TEST_F(EngineTest, BatchOfEventsInOneTransaction) {
   std::vector<protocol::Event> batch = {event("b1", "parking.illegal"),
                                         event("b2", "parking.illegal"),
                                         event("b3", "garbage.exposed")};
-  auto results = engine->on_events(batch, clock.now_ms());
+  auto results = engine->on_events(stored_events(batch, clock.now_ms()));
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[1].kind, IngestResult::Kind::kMerged);
   EXPECT_EQ(stored(results[0].case_id).reports.size(), 2u);
@@ -245,7 +245,7 @@ TEST_F(EngineTest, AFailedBatchPublishesNothingAndKeepsMemoryInStepWithTheStore)
   std::vector<protocol::Event> batch = {event("b1", "garbage.exposed"),
                                         event("b2", "parking.illegal"),
                                         event("k1", "parking.illegal")};
-  auto results = engine->on_events(batch, clock.now_ms());
+  auto results = engine->on_events(stored_events(batch, clock.now_ms()));
   EXPECT_EQ(results[2].kind, IngestResult::Kind::kDuplicate);
   EXPECT_GT(sink.outputs.size(), published);  // published after the commit
 
@@ -255,7 +255,7 @@ TEST_F(EngineTest, AFailedBatchPublishesNothingAndKeepsMemoryInStepWithTheStore)
       "WHEN NEW.event_id = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
   std::vector<protocol::Event> failing = {event("n1", "shop.outside"),
                                           event("boom", "parking.illegal")};
-  EXPECT_THROW(engine->on_events(failing, clock.now_ms()), std::exception);
+  EXPECT_THROW(engine->on_events(stored_events(failing, clock.now_ms())), std::exception);
   EXPECT_EQ(sink.outputs.size(), published);  // nothing published
   EXPECT_FALSE(store->case_of_event("n1"));   // nothing kept
   store::CaseQuery all;

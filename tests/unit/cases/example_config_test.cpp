@@ -59,9 +59,8 @@ TEST(ExampleConfig, DemoEventBecomesACase) {
   {
     store::SqliteCaseStore store(path);
     VectorSink sink;
-    NoRecheckChannel recheck;
     ManualClock clock(testing::local("2026-09-30", 16, 30));  // before National Day
-    CaseEngine engine(ex.grid, ex.cameras, ex.classes, ex.calendar, store, sink, recheck, clock,
+    CaseEngine engine(ex.grid, ex.cameras, ex.classes, ex.calendar, store, sink, clock,
                       ex.engine_config);
     protocol::Event e;
     e.event_id = "0193f0a0-0000-7000-8000-000000000001";

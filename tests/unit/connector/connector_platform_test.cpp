@@ -7,8 +7,8 @@
 #include <mutex>
 #include <set>
 
+#include "aggregator/cases/fanout_sink.h"
 #include "aggregator/dispatch/connector/connector.h"
-#include "aggregator/dispatch/fanout_sink.h"
 #include "common/config/section.h"
 #include "tests/unit/cases/engine_fixture.h"
 #include "tests/unit/connector/fake_platform.h"
@@ -95,11 +95,11 @@ class ConnectorPlatformTest : public cases::testing::EngineTest {
     };
     connector_ = std::make_unique<Connector>(connector_config(), (dir_ / "connector.db").string(),
                                              std::move(access), clock, metrics);
-    fan_ = std::make_unique<aggregator::FanoutSink>();
+    fan_ = std::make_unique<cases::FanoutSink>();
     fan_->add(sink);
     fan_->add(*connector_);
     engine = std::make_unique<cases::CaseEngine>(grid, cameras, classes, calendar, *store, *fan_,
-                                                 recheck, clock, config, &metrics);
+                                                 clock, config, &metrics);
   }
 
   // A grid worker's report of exposed garbage at (x, y): filed and dispatched at once.
@@ -136,7 +136,7 @@ class ConnectorPlatformTest : public cases::testing::EngineTest {
   FakePlatform platform_;
   std::mutex engine_mu_;
   std::unique_ptr<Connector> connector_;
-  std::unique_ptr<aggregator::FanoutSink> fan_;
+  std::unique_ptr<cases::FanoutSink> fan_;
 };
 
 TEST_F(ConnectorPlatformTest, EveryCaseArrivesOnceAndInOrderThroughFaultsAndAnOutage) {

@@ -1,11 +1,11 @@
 // Field mapping, configuration and the durable queue of the platform connector.
 #include <gtest/gtest.h>
 
+#include "aggregator/cases/fanout_sink.h"
 #include "aggregator/config/aggregator_config.h"
 #include "aggregator/dispatch/connector/connector_config.h"
 #include "aggregator/dispatch/connector/field_map.h"
 #include "aggregator/dispatch/connector/push_queue.h"
-#include "aggregator/dispatch/fanout_sink.h"
 #include "common/config/section.h"
 #include "tests/unit/connector/fake_platform.h"
 
@@ -240,22 +240,22 @@ TEST(AggregatorConfigConnectorTest, TheSectionIsReadAndOffByDefault) {
 }  // namespace
 }  // namespace gridsight::aggregator
 
-namespace gridsight::aggregator {
+namespace gridsight::cases {
 namespace {
 
-class ThrowingSink final : public cases::CaseSink {
+class ThrowingSink final : public CaseSink {
  public:
-  void publish(const cases::CaseOutput&) override { throw std::runtime_error("broken"); }
+  void publish(const CaseOutput&) override { throw std::runtime_error("broken"); }
 };
 
 TEST(FanoutSinkTest, EverySinkReceivesEachOutputEvenWhenOneFails) {
-  cases::VectorSink a, b;
+  VectorSink a, b;
   ThrowingSink broken;
   FanoutSink fan;
   fan.add(a);
   fan.add(broken);
   fan.add(b);
-  cases::CaseOutput o;
+  CaseOutput o;
   o.case_id = 7;
   fan.publish(o);
   o.case_id = 8;
@@ -266,4 +266,4 @@ TEST(FanoutSinkTest, EverySinkReceivesEachOutputEvenWhenOneFails) {
 }
 
 }  // namespace
-}  // namespace gridsight::aggregator
+}  // namespace gridsight::cases

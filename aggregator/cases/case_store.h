@@ -1,9 +1,11 @@
 #pragma once
-// Where cases live. The engine talks only to this interface (SQLite today, PostgreSQL can
-// follow). Saving a case, its new transitions and reports, and the outputs they caused is
-// one atomic step.
+// Where cases live: the cases domain's port. The engine and the case service talk only to
+// this interface (aggregator/store/sqlite/ implements it; a PostgreSQL one can follow).
+// Saving a case, its new transitions and reports, the outputs they caused and the event
+// cursor is one atomic step (begin_batch .. commit_batch groups several).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,26 @@ struct CasePage {
   std::optional<cases::CaseId> next_before_id;  // set when more may follow
 };
 
+// A stored event the engine failed on `attempts` times while the store itself worked (a
+// poison event): kept with the error and skipped, so later events keep flowing.
+struct DeadEvent {
+  std::int64_t id = 0;   // assigned by the store
+  std::int64_t row = 0;  // the event's row in the event store
+  std::string event_id;
+  std::string device_id;
+  std::string type;
+  std::string error;
+  int attempts = 0;
+  std::int64_t at_ms = 0;
+};
+
+// Totals for monitoring.
+struct CaseCounts {
+  std::map<cases::State, std::uint64_t> by_state;  // states with at least one case
+  std::uint64_t overdue = 0;                       // dispatched and past their due time
+  std::uint64_t dead_events = 0;
+};
+
 // What a save adds: history[history_from..] and reports[reports_from..] are new.
 struct CaseDelta {
   std::size_t history_from = 0;
@@ -64,6 +86,18 @@ class CaseStore {
   virtual std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,
                                                   const std::string& cell_prefix) = 0;
   virtual std::vector<cases::CaseOutput> outputs_of(cases::CaseId id) = 0;
+
+  // The event store row of the last event the engine took (0: none yet). Written in the
+  // same transaction as the cases it made, so a restart replays exactly what was not taken.
+  virtual std::int64_t event_cursor() = 0;
+  virtual void set_event_cursor(std::int64_t row) = 0;
+
+  // Poison events, newest first (keyset: before_id is the last id of the previous page).
+  virtual void add_dead_event(const DeadEvent& d) = 0;
+  virtual std::vector<DeadEvent> dead_events(std::optional<std::int64_t> before_id, int limit) = 0;
+  virtual std::uint64_t dead_event_count() = 0;
+
+  virtual CaseCounts counts(std::int64_t now_ms) = 0;
 
   // Groups writes into one transaction (the engine batches on_events()).
   virtual void begin_batch() = 0;
