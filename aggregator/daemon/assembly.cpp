@@ -101,13 +101,17 @@ struct Assembly::Parts {
   void make_session() {
     mqtt::Session::Handlers h;
     h.on_connected = [this](bool) {
-      session->subscribe({topics.all_devices(protocol::TopicKind::kEvents),
-                          topics.all_devices(protocol::TopicKind::kEvidence),
-                          topics.all_devices(protocol::TopicKind::kNotice),
-                          topics.all_devices(protocol::TopicKind::kState),
-                          topics.all_devices(protocol::TopicKind::kTelemetry),
-                          topics.all_devices(protocol::TopicKind::kCommandResult)},
-                         1);
+      const auto refused =
+          session->subscribe({topics.all_devices(protocol::TopicKind::kEvents),
+                              topics.all_devices(protocol::TopicKind::kEvidence),
+                              topics.all_devices(protocol::TopicKind::kNotice),
+                              topics.all_devices(protocol::TopicKind::kState),
+                              topics.all_devices(protocol::TopicKind::kTelemetry),
+                              topics.all_devices(protocol::TopicKind::kCommandResult)},
+                             1);
+      // After the broker's SUBACK: from here on no box's message is missed (tests and
+      // operators wait for this line, not for "connected").
+      if (refused.empty()) spdlog::info("ingest: subscribed to the boxes' topics");
       const mqtt::Will birth = presence(true, "");
       session->publish(birth.topic, birth.payload, 1, true);
     };
@@ -251,7 +255,10 @@ struct Assembly::Parts {
               {}});
     list.add({"mqtt",
               [this] { session->start(); },
-              [this] { session->stop(presence(false, "shutdown")); },
+              [this] {
+                session->stop(presence(false, "shutdown"));
+                commands.stop();  // its waiters (re-checks) hear "stopped" while they exist
+              },
               {}});
   }
 

@@ -41,14 +41,21 @@ CommandClient::CommandClient(protocol::Topics topics, Publish publish, Clock& cl
 }
 
 CommandClient::~CommandClient() {
+  stop();
+}
+
+void CommandClient::stop() {
+  std::map<std::string, std::shared_ptr<Pending>> waiting;
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     stopping_ = true;
+    waiting.swap(pending_);
   }
   cv_.notify_all();
   if (expiry_.joinable()) expiry_.join();
-  // Whoever still waits hears "timeout".
-  for (auto& [id, p] : pending_) {
+  // Whoever still waits hears "timeout", now, while the waiters are still alive.
+  for (auto& [id, p] : waiting) {
     p->reply.status = CommandReply::kTimeout;
     p->reply.reason = "the command client stopped";
     p->done(p->reply);
@@ -69,9 +76,17 @@ void CommandClient::send(const std::string& device, const std::string& name,
   p->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   p->reply.command_id = c.command_id;
   p->done = std::move(done);
+  bool stopped = false;
   {
     std::lock_guard lock(mu_);
-    pending_[c.command_id] = p;
+    stopped = stopping_;
+    if (!stopped) pending_[c.command_id] = p;
+  }
+  if (stopped) {
+    p->reply.status = CommandReply::kNotSent;
+    p->reply.reason = "the command client stopped";
+    p->done(p->reply);
+    return;
   }
   cv_.notify_all();  // a new, possibly earlier deadline
   const bool published =

@@ -65,6 +65,10 @@ class CommandClient {
   CommandReply call(const std::string& device, const std::string& name, const nlohmann::json& args,
                     std::int64_t timeout_ms);
 
+  // Answers every waiter kTimeout and refuses nothing more (send() after stop() answers
+  // kNotSent). Called by the owner while the waiters still exist; the destructor calls it too.
+  void stop();
+
   // A message from <root>/v1/<device>/cmd/result (the MQTT thread). Results for unknown ids
   // (late, or another aggregator's) are ignored.
   void on_result(const std::string& device, std::string_view payload);

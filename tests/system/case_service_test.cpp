@@ -116,6 +116,8 @@ TEST(CaseServiceSystem, AnActionCompletesWhileARecheckToASilentBoxIsInFlight) {
   Aggregator agg(dir.path(), as);
   agg.start();
   ASSERT_TRUE(wait_until([&] { return api_up(port); }, 60s)) << agg.process().log_tail();
+  // Events published by hand reach only a subscribed aggregator.
+  ASSERT_TRUE(agg.process().wait_for_log("ingest: subscribed", 60s)) << agg.process().log_tail();
 
   // A stall seen by a box that never answers commands: its self-correction ends in a re-check.
   publish_event(broker, dir, "edge-silent", protocol::new_event_id(), "vendor.stall", 1);
@@ -131,7 +133,7 @@ TEST(CaseServiceSystem, AnActionCompletesWhileARecheckToASilentBoxIsInFlight) {
   Reply created =
       request(port, "POST", "/api/v1/cases",
               json{{"class_code", "06001"},
-                   {"location", {{"lon", 116.4500}, {"lat", 39.9102}, {"crs", "wgs84"}}},
+                   {"location", {{"lon", 116.4500}, {"lat", 39.9102}, {"crs", "WGS84"}}},
                    {"description", "shed on the pavement"}}
                   .dump(),
               auth());
@@ -145,7 +147,7 @@ TEST(CaseServiceSystem, AnActionCompletesWhileARecheckToASilentBoxIsInFlight) {
   EXPECT_EQ(figure(metrics(port), "gridsight_case_rechecks_in_flight"), 1.0);
   Reply still = request(port, "GET", "/api/v1/cases/" + std::to_string(waiting), "", auth());
   EXPECT_EQ(still.j()["state"], "self_correction") << still.body;
-  EXPECT_EQ(agg.stop(), 0);
+  EXPECT_EQ(agg.stop(), 0) << agg.process().log_tail();
 }
 
 TEST(CaseServiceSystem, APoisonEventIsDeadLetteredAndTheNextHundredAreFiled) {
@@ -159,6 +161,8 @@ TEST(CaseServiceSystem, APoisonEventIsDeadLetteredAndTheNextHundredAreFiled) {
   Aggregator agg(dir.path(), as);
   agg.start();
   ASSERT_TRUE(wait_until([&] { return api_up(port); }, 60s)) << agg.process().log_tail();
+  // Events published by hand reach only a subscribed aggregator.
+  ASSERT_TRUE(agg.process().wait_for_log("ingest: subscribed", 60s)) << agg.process().log_tail();
   // /metrics without credentials: refused.
   EXPECT_EQ(request(port, "GET", "/metrics").status, 401);
 
@@ -222,12 +226,14 @@ TEST(CaseServiceSystem, APoisonEventIsDeadLetteredAndTheNextHundredAreFiled) {
     EXPECT_EQ(figure(page, "gridsight_cases{state=\"" + state + "\"}"),
               static_cast<double>(in_store.value_or(0)))
         << state;
-    Reply api = request(port, "GET", "/api/v1/cases?limit=500&state=" + state, "", auth());
+    Reply api = request(port, "GET", "/api/v1/cases?limit=200&state=" + state, "", auth());
+    ASSERT_EQ(api.status, 200) << api.body;
+    ASSERT_EQ(api.j()["next"], nullptr) << "more than one page of " << state;
     EXPECT_EQ(api.j()["items"].size(), static_cast<std::size_t>(in_store.value_or(0))) << state;
   }
   EXPECT_EQ(figure(page, "gridsight_feed_clients"), 0.0);
   edge.stop();
-  EXPECT_EQ(agg.stop(), 0);
+  EXPECT_EQ(agg.stop(), 0) << agg.process().log_tail();
 }
 
 TEST(CaseServiceSystem, KillBetweenStoringAndFilingReplaysFromTheCursorOnce) {
@@ -286,7 +292,7 @@ TEST(CaseServiceSystem, KillBetweenStoringAndFilingReplaysFromTheCursorOnce) {
   EXPECT_EQ(query_int(cases_db, "SELECT last_row FROM case_cursor"),
             query_int(agg.db(), "SELECT max(id) FROM events"));
   // A second restart replays nothing more.
-  EXPECT_EQ(agg.stop(), 0);
+  EXPECT_EQ(agg.stop(), 0) << agg.process().log_tail();
   agg.start();
   ASSERT_TRUE(wait_until([&] { return api_up(port); }, 60s)) << agg.process().log_tail();
   const std::string page = metrics(port);
@@ -294,7 +300,7 @@ TEST(CaseServiceSystem, KillBetweenStoringAndFilingReplaysFromTheCursorOnce) {
   EXPECT_EQ(query_int(cases_db, "SELECT COUNT(*) FROM case_reports"), 20);
   EXPECT_EQ(query_int(cases_db, "SELECT COUNT(*) FROM case_outputs WHERE kind = 'new_case'"), 1);
   edge.stop();
-  EXPECT_EQ(agg.stop(), 0);
+  EXPECT_EQ(agg.stop(), 0) << agg.process().log_tail();
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ TEST(FleetSystem, TamperEventRaisesACameraTamperedAlert) {
   broker.start();
   Aggregator agg(dir.path(), aggregator_spec(dir, broker.port()));
   agg.start();
-  ASSERT_TRUE(agg.process().wait_for_log("mqtt: connected", 60s));
+  ASSERT_TRUE(agg.process().wait_for_log("ingest: subscribed", 60s));
   // A tamper event as an edge sends it (analytics' camera.tamper.* types).
   const std::string event =
       R"({"schema":"1.0","event_id":"019ab699-ca40-70f8-9396-049e7fa2a847","device_id":"edge-t",)"
