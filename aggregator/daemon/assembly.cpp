@@ -71,7 +71,10 @@ struct Assembly::Parts {
             [this](const std::string& topic, const std::string& payload) {
               return session->publish(topic, payload, 1, false);
             },
-            clock),
+            clock,
+            [this](const fleet::CommandRecord& r) {  // the audit: the fleet table's
+              if (fleet_monitor) fleet_monitor->record_command(r);
+            }),
         remote_recheck(commands, cfg.fleet.command_timeout_ms, [this](const std::string& device) {
           if (!fleet_monitor) return true;
           auto d = fleet_monitor->device(device);
