@@ -4,9 +4,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "common/backoff.h"
 #include "common/metrics.h"
@@ -35,14 +39,39 @@ struct PublishContext {
   std::function<void(const PublishResult&)> done;
 };
 
+// Paho C (1.3.12, and its master as of this writing) frees the topic of a QoS 1 publish whose
+// first write fails with a socket error but keeps the message in the client's in-flight list:
+// the next connect that resumes the session resends it (reading freed memory) and the PUBACK
+// or the client's destruction frees the topic again. Such a client is never used nor destroyed
+// again: it is retired here (it is disconnected, so Paho's threads skip it) and a new client
+// takes its place. Bounded: past kMaxRetired the client is kept, with an error logged.
+constexpr std::size_t kMaxRetired = 32;
+
+std::mutex& retired_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Never destroyed (reachable, so leak checkers do not report it).
+std::vector<std::shared_ptr<::mqtt::async_client>>& retired_clients() {
+  static auto* clients = new std::vector<std::shared_ptr<::mqtt::async_client>>();
+  return *clients;
+}
+
+bool retire(std::shared_ptr<::mqtt::async_client> client) {
+  std::lock_guard lock(retired_mutex());
+  if (retired_clients().size() >= kMaxRetired) return false;
+  retired_clients().push_back(std::move(client));
+  return true;
+}
+
 }  // namespace
 
 class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
  public:
   Impl(Session& owner, Metrics& metrics, const std::string& prefix)
       : owner_(owner),
-        client_(owner.options_.server_uri(), owner.options_.client_id,
-                ::mqtt::create_options(MQTTVERSION_5, kMaxQueuedCommands), nullptr),
+        client_(new_client()),
         connects_(metrics.counter(prefix + "_mqtt_connects_total", "Successful MQTT connects")),
         connect_failures_(metrics.counter(prefix + "_mqtt_connect_failures_total",
                                           "Failed MQTT connection attempts")),
@@ -53,12 +82,54 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
         cert_expiry_(metrics.gauge(prefix + "_tls_certificate_expiry_timestamp_seconds",
                                    "When this client's TLS certificate expires (Unix time)")),
         ca_expiry_(metrics.gauge(prefix + "_tls_ca_expiry_timestamp_seconds",
-                                 "When the fleet CA certificate (mqtt.tls.ca_file) expires")) {
-    client_.set_callback(*this);
+                                 "When the fleet CA certificate (mqtt.tls.ca_file) expires")),
+        retired_(metrics.counter(prefix + "_mqtt_clients_retired_total",
+                                 "MQTT client instances replaced after a publish hit a socket "
+                                 "error (a defect of the MQTT library worked around)")) {
+    client_->set_callback(*this);
   }
 
   ~Impl() override {
-    client_.disable_callbacks();
+    client_->disable_callbacks();
+    if (poisoned_) retire(client_);
+  }
+
+  std::shared_ptr<::mqtt::async_client> new_client() const {
+    return std::make_shared<::mqtt::async_client>(
+        owner_.options_.server_uri(), owner_.options_.client_id,
+        ::mqtt::create_options(MQTTVERSION_5, kMaxQueuedCommands), nullptr);
+  }
+
+  // The current client (replaced only by the session's thread, between connections).
+  std::shared_ptr<::mqtt::async_client> client() const {
+    std::lock_guard lock(client_mu_);
+    return client_;
+  }
+
+  // Called by the session's thread while disconnected, before a connect.
+  void renew_client_if_poisoned() {
+    if (!poisoned_) return;
+    auto old = client();
+    old->disable_callbacks();
+    if (!retire(old)) {
+      spdlog::error("mqtt: {} MQTT client instances retired already: keeping this one",
+                    kMaxRetired);
+      old->set_callback(*this);
+      poisoned_ = false;
+      return;
+    }
+    retired_.inc();
+    spdlog::warn(
+        "mqtt: a publish failed on a broken socket: a new MQTT client instance takes "
+        "over (the old one keeps a message the library freed)");
+    auto fresh = new_client();
+    fresh->set_callback(*this);
+    {
+      std::lock_guard lock(client_mu_);
+      client_ = std::move(fresh);
+    }
+    poisoned_ = false;
+    drop_pending();
   }
 
   ::mqtt::connect_options connect_options() const {
@@ -67,7 +138,8 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
                  .mqtt_version(MQTTVERSION_5)
                  .clean_start(false)
                  .keep_alive_interval(std::chrono::seconds(o.keepalive_s))
-                 .connect_timeout(std::chrono::milliseconds(std::max<std::int64_t>(o.connect_timeout_ms, 1000)))
+                 .connect_timeout(
+                     std::chrono::milliseconds(std::max<std::int64_t>(o.connect_timeout_ms, 1000)))
                  .automatic_reconnect(false)
                  .max_inflight(o.max_inflight);
     if (owner_.will_) {
@@ -75,17 +147,16 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
       b.will(::mqtt::will_options(will));
     }
     if (o.tls.enabled) {
-      auto ssl = ::mqtt::ssl_options_builder()
-                     .trust_store(o.tls.ca_file)
-                     .key_store(o.tls.cert_file)
-                     .private_key(o.tls.key_file)
-                     .enable_server_cert_auth(true)
-                     .verify(o.tls.verify_hostname)
-                     .ssl_version(MQTT_SSL_VERSION_TLS_1_2)
-                     .error_handler([](const std::string& msg) {
-                       spdlog::warn("mqtt tls: {}", msg);
-                     })
-                     .finalize();
+      auto ssl =
+          ::mqtt::ssl_options_builder()
+              .trust_store(o.tls.ca_file)
+              .key_store(o.tls.cert_file)
+              .private_key(o.tls.key_file)
+              .enable_server_cert_auth(true)
+              .verify(o.tls.verify_hostname)
+              .ssl_version(MQTT_SSL_VERSION_TLS_1_2)
+              .error_handler([](const std::string& msg) { spdlog::warn("mqtt tls: {}", msg); })
+              .finalize();
       b.ssl(std::move(ssl));
     }
     auto opts = b.finalize();
@@ -118,6 +189,8 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
 
   void on_failure(const ::mqtt::token& tok) override {
     publish_failures_.inc();
+    // MQTTASYNC_FAILURE: Paho's socket error on the write (see retire() above).
+    if (tok.get_return_code() == MQTTASYNC_FAILURE) poisoned_ = true;
     PublishResult r{false, static_cast<int>(tok.get_reason_code()), ""};
     r.error = "publish failed: return code " + std::to_string(tok.get_return_code()) +
               ", reason code " + std::to_string(r.reason_code);
@@ -146,7 +219,7 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
     }
     try {
       auto msg = ::mqtt::make_message(topic, payload, qos, retained);
-      client_.publish(msg, key, *this);
+      client()->publish(msg, key, *this);
       return true;
     } catch (const ::mqtt::exception& e) {
       std::lock_guard lock(pending_mu_);
@@ -162,7 +235,9 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
   }
 
   Session& owner_;
-  ::mqtt::async_client client_;
+  mutable std::mutex client_mu_;
+  std::shared_ptr<::mqtt::async_client> client_;
+  std::atomic<bool> poisoned_{false};
   Counter& connects_;
   Counter& connect_failures_;
   Counter& lost_;
@@ -170,6 +245,7 @@ class Session::Impl : public ::mqtt::callback, public ::mqtt::iaction_listener {
   Gauge& connected_gauge_;
   Gauge& cert_expiry_;
   Gauge& ca_expiry_;
+  Counter& retired_;
   std::mutex pending_mu_;
   std::unordered_map<void*, std::unique_ptr<PublishContext>> pending_;
 };
@@ -180,7 +256,9 @@ Session::Session(Options options, std::optional<Will> will, Handlers handlers, M
   impl_ = std::make_unique<Impl>(*this, metrics, metric_prefix);
 }
 
-Session::~Session() { stop(); }
+Session::~Session() {
+  stop();
+}
 
 void Session::start() {
   if (running_.exchange(true)) return;
@@ -239,7 +317,8 @@ void Session::run() {
       }
       // Paho bounds the attempt by the connect timeout; never start a second attempt while
       // one is still in progress (Paho C does not survive overlapping connects).
-      auto tok = impl_->client_.connect(impl_->connect_options());
+      impl_->renew_client_if_poisoned();
+      auto tok = impl_->client()->connect(impl_->connect_options());
       tok->wait();
       session_present = tok->get_connect_response().is_session_present();
       ok = true;
@@ -267,7 +346,7 @@ void Session::run() {
         // e.g. a refused subscription: drop the connection and try again later.
         spdlog::error("mqtt: set-up after connect failed: {}", e.what());
         try {
-          impl_->client_.disconnect()->wait_for(std::chrono::seconds(2));
+          impl_->client()->disconnect()->wait_for(std::chrono::seconds(2));
         } catch (const std::exception&) {
         }
         connected_ = false;
@@ -293,13 +372,13 @@ void Session::stop(std::optional<Will> final_message) {
   if (connected_) {
     try {
       if (final_message) {
-        impl_->client_
-            .publish(final_message->topic, final_message->payload.data(),
-                     final_message->payload.size(), 1, final_message->retained)
+        impl_->client()
+            ->publish(final_message->topic, final_message->payload.data(),
+                      final_message->payload.size(), 1, final_message->retained)
             ->wait_for(std::chrono::seconds(2));
       }
       // Normal disconnection: the broker discards the will.
-      impl_->client_.disconnect()->wait_for(std::chrono::seconds(2));
+      impl_->client()->disconnect()->wait_for(std::chrono::seconds(2));
     } catch (const std::exception& e) {
       spdlog::warn("mqtt: disconnect: {}", e.what());
     }
@@ -308,17 +387,17 @@ void Session::stop(std::optional<Will> final_message) {
   impl_->drop_pending();
 }
 
-bool Session::publish(const std::string& topic, const std::string& payload, int qos,
-                      bool retained, std::function<void(const PublishResult&)> done) {
+bool Session::publish(const std::string& topic, const std::string& payload, int qos, bool retained,
+                      std::function<void(const PublishResult&)> done) {
   if (!connected_) return false;
   return impl_->publish(topic, payload, qos, retained, std::move(done));
 }
 
-std::vector<std::pair<std::string, int>> Session::subscribe(
-    const std::vector<std::string>& filters, int qos) {
+std::vector<std::pair<std::string, int>> Session::subscribe(const std::vector<std::string>& filters,
+                                                            int qos) {
   auto topics = ::mqtt::string_collection::create(filters);
   std::vector<int> qoss(filters.size(), qos);
-  auto tok = impl_->client_.subscribe(topics, qoss);
+  auto tok = impl_->client()->subscribe(topics, qoss);
   if (!tok->wait_for(std::chrono::milliseconds(options_.connect_timeout_ms))) {
     throw std::runtime_error("subscribe timed out");
   }
@@ -328,10 +407,11 @@ std::vector<std::pair<std::string, int>> Session::subscribe(
   for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i) {
     if (codes[i] >= 0x80) {
       refused.emplace_back(filters[i], static_cast<int>(codes[i]));
-      spdlog::error("mqtt: the broker refused the subscription to {} (reason code {}{}) for "
-                    "client {}",
-                    filters[i], static_cast<int>(codes[i]),
-                    codes[i] == 0x87 ? ", not authorized" : "", options_.client_id);
+      spdlog::error(
+          "mqtt: the broker refused the subscription to {} (reason code {}{}) for "
+          "client {}",
+          filters[i], static_cast<int>(codes[i]), codes[i] == 0x87 ? ", not authorized" : "",
+          options_.client_id);
     }
   }
   return refused;

@@ -33,6 +33,9 @@ struct PublishResult {
   bool ok = false;
   int reason_code = 0;  // MQTT v5 reason code (135 = not authorized)
   std::string error;
+  // The broker answered with a failure reason code (>= 0x80). Otherwise a failed publish was
+  // never acknowledged (e.g. the connection dropped first): the caller sends it again.
+  [[nodiscard]] bool refused() const { return !ok && reason_code >= 0x80; }
 };
 
 class Session {

@@ -34,7 +34,8 @@ UplinkConfig UplinkConfig::read(config::Section& s) {
   auto e = s.section("evidence");
   c.evidence_chunk_bytes = static_cast<std::size_t>(
       e.bytes("chunk_size", c.evidence_chunk_bytes, 1024, protocol::kMaxEvidenceChunk));
-  c.evidence_rate_bytes_per_s = e.bytes("rate_per_second", c.evidence_rate_bytes_per_s, 0, 1ULL << 34);
+  c.evidence_rate_bytes_per_s =
+      e.bytes("rate_per_second", c.evidence_rate_bytes_per_s, 0, 1ULL << 34);
   c.evidence_inflight_chunks = static_cast<std::size_t>(
       e.integer("inflight_chunks", static_cast<std::int64_t>(c.evidence_inflight_chunks), 1, 1024));
   e.finish();
@@ -107,8 +108,8 @@ Uplink::Uplink(std::string device_id, mqtt::Options mqtt, UplinkConfig config, O
   h.on_message = [this](std::string topic, std::string payload) {
     on_message(topic, std::move(payload));
   };
-  session_ = std::make_unique<mqtt::Session>(mqtt_options_, will, std::move(h), metrics,
-                                             "gridsight_edge");
+  session_ =
+      std::make_unique<mqtt::Session>(mqtt_options_, will, std::move(h), metrics, "gridsight_edge");
 }
 
 Uplink::~Uplink() {
@@ -169,9 +170,10 @@ void Uplink::on_connected(bool session_present) {
     // Most likely the certificate was issued to another device id than this box's
     // configuration says. Keep going: publishes will be refused and reported too, and the
     // outbox keeps every event until the identity is fixed.
-    spdlog::error("uplink: not authorized for device {}'s topics: does this box's certificate "
-                  "name it? (check device_id and mqtt.tls.cert_file)",
-                  device_id_);
+    spdlog::error(
+        "uplink: not authorized for device {}'s topics: does this box's certificate "
+        "name it? (check device_id and mqtt.tls.cert_file)",
+        device_id_);
   }
   if (!session_->subscribe({topics_.aggregator_state()}, 1).empty()) {
     spdlog::warn(
@@ -179,19 +181,37 @@ void Uplink::on_connected(bool session_present) {
         "rewrite it with gridsight-pki acl); unconfirmed events are re-sent on timeouts",
         topics_.aggregator_state());
   }
+  std::uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    session_present_ = session_present;
+    generation = ++connect_generation_;
+    last_error_ = refused.empty() ? "" : "subscription refused by the broker";
+    cv_.notify_all();
+  }
+  // The birth message goes first and alone; events follow once the broker has taken it.
   const std::string state_topic = topics_.device(device_id_, protocol::TopicKind::kState);
   session_->publish(state_topic, state_message(true, ""), 1, true,
-                    [this, state_topic](const mqtt::PublishResult& res) {
-                      if (!res.ok) report_refusal("birth message on " + state_topic, res);
+                    [this, state_topic, generation](const mqtt::PublishResult& res) {
+                      if (!res.ok) {
+                        report_refusal("birth message on " + state_topic, res);
+                        return;
+                      }
+                      std::lock_guard lock(mu_);
+                      admitted_generation_ = generation;
+                      woken_ = true;
+                      cv_.notify_all();
                     });
-  std::lock_guard lock(mu_);
-  session_present_ = session_present;
-  ++connect_generation_;
-  last_error_ = refused.empty() ? "" : "subscription refused by the broker";
-  cv_.notify_all();
 }
 
 void Uplink::report_refusal(const std::string& what, const mqtt::PublishResult& res) {
+  if (!res.refused()) {
+    // Not an answer of the broker: the connection went before its PUBACK came. Events stay
+    // in the outbox until confirmed and the birth message is published at every connect.
+    spdlog::warn("uplink: the {} was not acknowledged before the connection dropped ({})", what,
+                 res.error);
+    return;
+  }
   ++refused_total_;
   m_->refused.inc();
   spdlog::error("uplink: the broker refused the {} ({}){}", what, res.error,
@@ -246,6 +266,7 @@ void Uplink::run() {
     std::vector<std::uint64_t> pubacked;
     std::optional<AggregatorPresence> presence;
     std::uint64_t generation;
+    std::uint64_t admitted;
     bool session_present;
     {
       std::unique_lock lock(mu_);
@@ -257,6 +278,7 @@ void Uplink::run() {
       presence = std::exchange(presence_update_, std::nullopt);
       woken_ = false;
       generation = connect_generation_;
+      admitted = admitted_generation_;
       session_present = session_present_;
     }
     try {
@@ -271,6 +293,9 @@ void Uplink::run() {
         seen_generation_ = generation;
         on_reconnected(session_present);
       }
+      // Nothing before the birth message of this connection is taken (generation 0: before
+      // the first connect's set-up).
+      if (generation == 0 || admitted != generation) continue;
       resend_if_due(now);
       fill_window(now);
       if (now - last_debug_ms_ >= 1000) {
@@ -451,7 +476,8 @@ void Uplink::send_evidence(std::int64_t now) {
   if (config_.evidence_rate_bytes_per_s > 0) {
     const double rate = static_cast<double>(config_.evidence_rate_bytes_per_s);
     if (evidence_tokens_ms_ == 0) evidence_tokens_ms_ = now;
-    evidence_tokens_ = std::min(rate, evidence_tokens_ + rate * static_cast<double>(now - evidence_tokens_ms_) / 1000.0);
+    evidence_tokens_ = std::min(
+        rate, evidence_tokens_ + rate * static_cast<double>(now - evidence_tokens_ms_) / 1000.0);
     evidence_tokens_ms_ = now;
   }
   const std::string topic = topics_.device(device_id_, protocol::TopicKind::kEvidence);
@@ -491,7 +517,8 @@ void Uplink::send_evidence(std::int64_t now) {
 }
 
 void Uplink::send_telemetry(std::int64_t now) {
-  if (!telemetry_ || (last_telemetry_ms_ != 0 && now - last_telemetry_ms_ < config_.telemetry_interval_ms)) {
+  if (!telemetry_ ||
+      (last_telemetry_ms_ != 0 && now - last_telemetry_ms_ < config_.telemetry_interval_ms)) {
     return;
   }
   last_telemetry_ms_ = now;

@@ -35,7 +35,7 @@ class Section;
 namespace mqtt {
 class Session;
 struct PublishResult;
-}
+}  // namespace mqtt
 }  // namespace gridsight
 
 namespace gridsight::edge {
@@ -132,6 +132,10 @@ class Uplink {
   std::optional<AggregatorPresence> presence_update_;
   bool session_present_ = false;
   std::uint64_t connect_generation_ = 0;
+  // The connection whose birth message the broker took. Nothing else is sent on a connection
+  // before: a broker refusing this identity answers the birth alone, and mosquitto, which
+  // drops the connection after refusing a publish, has no later publish to lose the answer in.
+  std::uint64_t admitted_generation_ = 0;
   bool woken_ = false;
   std::function<void(std::string)> command_handler_;
   // Publishes awaiting PUBACK on the current connection (a new counter per connection).
