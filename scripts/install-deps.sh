@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config clang-format ccache
+  # fuzzing (fuzz preset, scripts/fuzz.sh)
+  clang-16 libclang-rt-16-dev libfuzzer-16-dev
   # both sides
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev openssl libsqlite3-dev sqlite3
   libboost-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev

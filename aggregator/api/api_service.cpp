@@ -15,6 +15,7 @@
 
 #include "aggregator/api/api_internal.h"
 #include "aggregator/api/feed_hub.h"
+#include "aggregator/api/open311_form.h"
 #include "aggregator/cases/case_json.h"
 #include "aggregator/cases/case_service.h"
 #include "aggregator/cases/class_catalog.h"
@@ -1034,64 +1035,9 @@ std::string iso8601(std::int64_t ms) {
   return buf;
 }
 
-// "2026-11-24T10:00:00Z", "2026-11-24T10:00:00+08:00" or "2026-11-24" → UTC ms.
-std::optional<std::int64_t> parse_iso8601(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  char tail[16] = {};
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%15s", &y, &mo, &d, &h, &mi, &sec, tail);
-  if (n != 3 && n < 6) return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  std::int64_t t = static_cast<std::int64_t>(timegm(&tm));
-  std::string z(tail);
-  if (n == 7 && !z.empty() && z != "Z") {
-    // Skip fractional seconds.
-    std::size_t i = 0;
-    if (z[0] == '.') {
-      i = 1;
-      while (i < z.size() && std::isdigit(static_cast<unsigned char>(z[i]))) ++i;
-    }
-    z = z.substr(i);
-    if (!z.empty() && z != "Z") {
-      int oh = 0, om = 0;
-      if ((z[0] != '+' && z[0] != '-') || std::sscanf(z.c_str() + 1, "%2d:%2d", &oh, &om) != 2) {
-        return std::nullopt;
-      }
-      const int off = (oh * 60 + om) * 60;
-      t -= z[0] == '+' ? off : -off;
-    }
-  }
-  return t * 1000;
-}
-
 bool closed_state(cases::State s) {
   return s == cases::State::kClosed || s == cases::State::kEvaluated ||
          s == cases::State::kRejected || s == cases::State::kSelfCorrected;
-}
-
-// application/x-www-form-urlencoded → map.
-std::map<std::string, std::string> parse_form(const std::string& body) {
-  std::map<std::string, std::string> out;
-  std::size_t pos = 0;
-  while (pos <= body.size()) {
-    std::size_t amp = body.find('&', pos);
-    if (amp == std::string::npos) amp = body.size();
-    std::string pair = body.substr(pos, amp - pos);
-    if (!pair.empty()) {
-      auto eq = pair.find('=');
-      auto k = http::percent_decode(pair.substr(0, eq), true);
-      auto v = http::percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1), true);
-      if (k && v) out[*k] = *v;
-    }
-    pos = amp + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -1223,34 +1169,9 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
     return Response::json(200, json::array({request_json(*c)}).dump());
   });
   rt.add("POST", "/open311/v2/requests.json", [&impl, caller](Request& req) {
-    std::map<std::string, std::string> f;
-    const std::string type = req.header("content-type");
-    if (type.rfind("application/json", 0) == 0) {
-      json j = json::parse(req.body, nullptr, false);
-      if (j.is_discarded() || !j.is_object())
-        return open311_error(400, "the body is not a JSON object");
-      for (const auto& [k, v] : j.items()) {
-        if (v.is_string()) {
-          f[k] = v.get<std::string>();
-        } else if (v.is_number()) {
-          f[k] = v.dump();
-        } else {
-          return open311_error(400, "field " + k + " must be a string or a number");
-        }
-      }
-    } else {
-      f = parse_form(req.body);
-    }
-    static const std::set<std::string> kKnown = {
-        "api_key",   "jurisdiction_id", "service_code", "lat",
-        "long",      "address_string",  "address_id",   "email",
-        "device_id", "account_id",      "first_name",   "last_name",
-        "phone",     "description",     "media_url",    "external_id"};
-    for (const auto& [k, v] : f) {
-      if (!kKnown.count(k) && k.rfind("attribute[", 0) != 0) {
-        return open311_error(400, "unknown field " + k);
-      }
-    }
+    Open311Body body = parse_open311_body(req.header("content-type"), req.body);
+    if (!body.error.empty()) return open311_error(400, body.error);
+    auto& f = body.fields;
     Response err;
     auto p = caller(req, f["api_key"], err);
     if (!p) {
@@ -1263,25 +1184,12 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
     }
     if (!impl.ctx.cases) return open311_error(503, "the grid engine is off");
     if (f["service_code"].empty()) return open311_error(400, "service_code is required");
-    std::optional<double> lat;
-    try {
-      std::size_t used = 0;
-      const double la = std::stod(f["lat"], &used);
-      if (used != f["lat"].size()) throw std::invalid_argument("lat");
-      const double lo = std::stod(f["long"], &used);
-      if (used != f["long"].size()) throw std::invalid_argument("long");
-      if (la < -90 || la > 90 || lo < -180 || lo > 180) throw std::invalid_argument("range");
-      lat = la;
-      f["long"] = std::to_string(lo);
-    } catch (const std::exception&) {
-      return open311_error(400, "lat and long (WGS84 decimal degrees) are required");
-    }
+    const auto location = open311_location(f["lat"], f["long"]);
+    if (!location) return open311_error(400, "lat and long (WGS84 decimal degrees) are required");
     cases::ManualReport m;
     m.source = cases::Source::kHotline;
     m.class_code = f["service_code"];
-    m.location.lat = *lat;
-    m.location.lon = std::stod(f["long"]);
-    m.location.crs = protocol::Crs::kWgs84;
+    m.location = *location;
     m.description = f["description"];
     if (m.description.size() > 4000) return open311_error(400, "description is too long");
     m.external_id = f["external_id"].empty() ? http::random_token(12) : f["external_id"];

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "common/http/wire.h"
 #include "common/metrics.h"
 
 namespace gridsight::http {
@@ -27,66 +28,6 @@ namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
 constexpr std::size_t kMaxQueuedStreamFrames = 1024;  // a reader that slow is dropped
-
-// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against a file size. nullopt: no usable single
-// range (the whole file is sent); {size, size}: unsatisfiable (416).
-struct ByteRange {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;  // inclusive
-};
-std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size, bool& invalid) {
-  invalid = false;
-  constexpr std::string_view kBytes = "bytes=";
-  if (header.substr(0, kBytes.size()) != kBytes) return std::nullopt;
-  std::string_view spec = header.substr(kBytes.size());
-  if (spec.find(',') != std::string_view::npos) return std::nullopt;  // multipart: whole file
-  const auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  auto number = [](std::string_view s, std::uint64_t& out) {
-    if (s.empty()) return false;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-  };
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  const std::string_view left = spec.substr(0, dash);
-  const std::string_view right = spec.substr(dash + 1);
-  if (left.empty()) {  // suffix: the last n bytes
-    if (!number(right, b) || b == 0) return std::nullopt;
-    if (size == 0) {
-      invalid = true;
-      return std::nullopt;
-    }
-    return ByteRange{size > b ? size - b : 0, size - 1};
-  }
-  if (!number(left, a)) return std::nullopt;
-  if (a >= size) {
-    invalid = true;
-    return std::nullopt;
-  }
-  if (right.empty()) return ByteRange{a, size - 1};
-  if (!number(right, b) || b < a) return std::nullopt;
-  return ByteRange{a, std::min(b, size - 1)};
-}
-
-void split_target(std::string_view target, Request& req) {
-  const auto q = target.find('?');
-  const std::string_view raw_path = target.substr(0, q);
-  req.path = percent_decode(raw_path, false).value_or(std::string(raw_path));
-  if (q == std::string_view::npos) return;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view item = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    if (item.empty()) continue;
-    const auto eq = item.find('=');
-    auto key = percent_decode(item.substr(0, eq), true);
-    auto value = eq == std::string_view::npos ? std::optional<std::string>("")
-                                              : percent_decode(item.substr(eq + 1), true);
-    if (key && value) req.query[*key] = *value;
-  }
-}
 
 struct StreamState;
 
@@ -284,10 +225,9 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     req.target = std::string(msg.target());
     split_target(req.target, req);
     for (const auto& field : msg) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
+      const auto name = field.name_string();
+      const auto value = field.value();
+      add_header(req, {name.data(), name.size()}, {value.data(), value.size()});
     }
     req.body = std::move(msg.body());
     req.remote_address = remote_;
@@ -297,7 +237,7 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     version_ = msg.version();
 
     Response res;
-    if (req.path.find("..") != std::string::npos || req.path.empty() || req.path[0] != '/') {
+    if (!routable_path(req.path)) {
       res = Response::error(400, "bad_path", "path must be absolute and must not contain '..'");
     } else {
       try {
