@@ -41,6 +41,9 @@ namespace gridsight::cases {
 class ClassCatalog;
 class WorkingCalendar;
 
+// The history note of Action::kIncidentEnded (docs/cases.md), also the update's report note.
+inline constexpr const char* kIncidentEndedNote = "the camera no longer sees it";
+
 // A report from a person: a grid worker's app or the hotline (through the API).
 struct ManualReport {
   Source source = Source::kGridWorker;
@@ -54,7 +57,8 @@ struct ManualReport {
 };
 
 struct IngestResult {
-  enum class Kind { kNewCase, kMerged, kRecurrence, kDuplicate, kUnmapped, kUnlocated };
+  // kUpdated: an incident update (protocol 1.1) attached to its incident's case.
+  enum class Kind { kNewCase, kMerged, kRecurrence, kDuplicate, kUnmapped, kUnlocated, kUpdated };
   Kind kind = Kind::kNewCase;
   CaseId case_id = 0;  // 0 for kUnmapped / kUnlocated
 };
@@ -82,7 +86,14 @@ class CaseEngine {
   CaseEngine(const CaseEngine&) = delete;
   CaseEngine& operator=(const CaseEngine&) = delete;
 
+  // An update (event.is_update()) goes to on_update.
   IngestResult on_event(const protocol::Event& event, std::int64_t received_ms);
+  // An incident update from the camera that reported it (protocol 1.1), for the case of the
+  // incident's first event; never opens a case. "ended" records kIncidentEnded ("the camera
+  // no longer sees it", with the closing snapshot's hash) and, for a class with
+  // camera_end: verify, verifies the case once it is resolved. kUnmapped when no case holds
+  // the incident.
+  IngestResult on_update(const protocol::Event& update, std::int64_t received_ms);
   // Several events in one store transaction.
   std::vector<IngestResult> on_events(const std::vector<protocol::Event>& events,
                                       std::int64_t received_ms);
@@ -121,6 +132,9 @@ class CaseEngine {
   Case load(CaseId id);
   void check_self_correction(Case& c, Pending& p, std::int64_t now_ms);
   void check_deadline(Case& c, Pending& p, std::int64_t now_ms);
+  // A resolved case whose camera said, since its dispatch, that the incident ended is
+  // verified (class camera_end: verify).
+  void verify_by_camera(Case& c, Pending& p, std::int64_t now_ms);
   void reload();  // memory state from the store
 
   const grid::GridModel& grid_;
