@@ -12,6 +12,8 @@ extern "C" {
 #include <fstream>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace gridsight::test {
@@ -137,7 +139,8 @@ inline Jpeg read_jpeg(const std::string& path) {
 
 // A trigger's two results, merged: the snapshot (Stage::kEvent, at once) and then its clip
 // (Stage::kClip, after the post-roll). nullopt when either does not come within `timeout`.
-template <typename Recorder, typename Result = decltype(*std::declval<Recorder&>().next({}))>
+template <typename Recorder,
+          typename Result = std::remove_cvref_t<decltype(*std::declval<Recorder&>().next({}))>>
 std::optional<Result> next_evidence(Recorder& rec,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   auto shot = rec.next(timeout);
