@@ -45,3 +45,7 @@ endif()
 if(GRIDSIGHT_BUILD_EDGE AND GRIDSIGHT_BUILD_TESTS AND NOT CMAKE_CROSSCOMPILING)
   pkg_check_modules(GST_RTSP_SERVER REQUIRED IMPORTED_TARGET gstreamer-rtsp-server-1.0)
 endif()
+# The aggregator's production store (aggregator/store/postgresql): libpq. Debian 12: libpq-dev.
+if(GRIDSIGHT_BUILD_AGGREGATOR)
+  pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+endif()

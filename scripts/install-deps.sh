@@ -10,6 +10,8 @@ packages=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev openssl libsqlite3-dev sqlite3
   libboost-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libsystemd-dev
+  # aggregator: PostgreSQL client library; the server for the tests' temporary clusters
+  libpq-dev postgresql-15
   # edge video and analytics
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libturbojpeg0-dev
   libopencv-dev opencv-doc opencv-data

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -163,16 +164,26 @@ void Process::start() {
   envp.push_back(nullptr);
   const std::string log = log_.string();
   const pid_t parent = ::getpid();
+  // A child that runs as another user may not be allowed to open the log: open it here.
+  const int log_fd =
+      run_as_ ? ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
 
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(name_ + ": fork: " + std::strerror(errno));
   if (pid == 0) {
+    // Credentials first: changing them clears the parent-death signal set below.
+    if (run_as_) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(run_as_->second) != 0 ||
+          ::setuid(run_as_->first) != 0) {
+        ::_exit(124);
+      }
+    }
     // The child dies with the test process, whatever kills it (no stray daemons).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(126);
     ::setpgid(0, 0);
     int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int out = log_fd >= 0 ? log_fd : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (in < 0 || out < 0) ::_exit(125);
     ::dup2(in, 0);
     ::dup2(out, 1);
@@ -186,6 +197,7 @@ void Process::start() {
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
+  if (log_fd >= 0) ::close(log_fd);
   pid_ = pid;
   exit_status_.reset();
 }

@@ -81,6 +81,9 @@ class Process {
   // Spawns the process (again). Throws std::runtime_error if it cannot.
   void start();
   void set_argv(std::vector<std::string> argv) { argv_ = std::move(argv); }
+  // Runs the child as this user and group (a test running as root starting a server that
+  // refuses root, such as PostgreSQL).
+  void run_as(uid_t uid, gid_t gid) { run_as_ = std::make_pair(uid, gid); }
   const std::vector<std::string>& argv() const { return argv_; }
 
   // SIGTERM, then waits up to `grace` for it to exit (SIGKILL after that). Returns the
@@ -113,6 +116,7 @@ class Process {
   std::vector<std::pair<std::string, std::string>> extra_env_;
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
+  std::optional<std::pair<uid_t, gid_t>> run_as_;
 };
 
 // As wait_until, but gives up as soon as one of `watched` exits (a crash during the wait
