@@ -59,7 +59,14 @@ struct Defaults {
   std::int64_t self_correction_ms = 0;
   bool review = true;
   bool auto_dispatch = true;
+  EventClass::CameraEnd camera_end = EventClass::CameraEnd::kSuggest;
 };
+
+EventClass::CameraEnd read_camera_end(config::Section& s, EventClass::CameraEnd d) {
+  std::string v = s.choice("camera_end", d == EventClass::CameraEnd::kVerify ? "verify" : "suggest",
+                           {"suggest", "verify"});
+  return v == "verify" ? EventClass::CameraEnd::kVerify : EventClass::CameraEnd::kSuggest;
+}
 
 EventClass read_class(config::Section& s, const Defaults& d) {
   EventClass c;
@@ -80,6 +87,7 @@ EventClass read_class(config::Section& s, const Defaults& d) {
   c.self_correction_ms = s.duration_ms("self_correction", d.self_correction_ms, 0, kDay);
   c.review = s.boolean("review", d.review);
   c.auto_dispatch = s.boolean("auto_dispatch", d.auto_dispatch);
+  c.camera_end = read_camera_end(s, d.camera_end);
   for (auto& a : s.list("areas")) {
     AreaRule r;
     r.cell_prefix = a.required_string("cell");
@@ -107,6 +115,7 @@ ClassCatalog ClassCatalog::read(config::Section& s) {
     d.self_correction_ms = ds.duration_ms("self_correction", 0, 0, kDay);
     d.review = ds.boolean("review", true);
     d.auto_dispatch = ds.boolean("auto_dispatch", true);
+    d.camera_end = read_camera_end(ds, d.camera_end);
     ds.finish();
   }
   for (auto& cs : s.list("classes")) {

@@ -65,7 +65,7 @@ const WORDS = {
   return: 'return', resolve: 'resolve', verify: 'verify', rework: 'rework', close: 'close',
   evaluate: 'evaluate', extend: 'extend', park: 'park', unpark: 'unpark', remind: 'reminder',
   supervise: 'supervision', self_correction_cleared: 'cleared by itself',
-  self_correction_persisted: 'still present',
+  self_correction_persisted: 'still present', incident_ended: 'the camera no longer sees it',
   ai_camera: 'AI camera', grid_worker: 'grid worker', hotline: 'hotline',
   false_alarm: 'false alarm', not_our_matter: 'not our matter',
   satisfied: 'satisfied', basically_satisfied: 'basically satisfied', dissatisfied: 'dissatisfied',
