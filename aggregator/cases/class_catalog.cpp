@@ -118,10 +118,24 @@ ClassCatalog ClassCatalog::read(config::Section& s) {
     d.camera_end = read_camera_end(ds, d.camera_end);
     ds.finish();
   }
+  for (auto& ds : s.list("departments")) {
+    Department dep;
+    dep.id = ds.required_string("id");
+    dep.name = ds.required_string("name");
+    dep.english = ds.string("english", "");
+    if (cat.department(dep.id)) ds.fail("id", "department " + dep.id + " is listed twice");
+    ds.finish();
+    cat.add_department(std::move(dep));
+  }
   for (auto& cs : s.list("classes")) {
     std::string where = cs.where("code");
+    std::string dep_where = cs.where("department");
     EventClass c = read_class(cs, d);
     if (cat.find(c.code)) throw config::Error(where + ": class " + c.code + " is listed twice");
+    if (!cat.departments_.empty() && !cat.department(c.department)) {
+      throw config::Error(dep_where + ": department " + c.department +
+                          " is not in the departments list");
+    }
     cat.add(std::move(c));
   }
   for (auto& m : s.list("mapping")) {
@@ -134,6 +148,19 @@ ClassCatalog ClassCatalog::read(config::Section& s) {
   }
   s.finish();
   return cat;
+}
+
+const Department* ClassCatalog::department(const std::string& id) const {
+  auto it = departments_.find(id);
+  return it == departments_.end() ? nullptr : &it->second;
+}
+
+const EventClass* ClassCatalog::find_any_generation(const std::string& code) const {
+  if (const EventClass* c = find(code)) return c;
+  for (const auto& [k, c] : classes_) {
+    if (!c.legacy_code.empty() && c.legacy_code == code) return &c;
+  }
+  return nullptr;
 }
 
 void ClassCatalog::add(EventClass c) {

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "common/http/error_codes.h"
 #include "common/http/wire.h"
 #include "common/metrics.h"
 
@@ -205,16 +206,16 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     if (ec == bhttp::error::body_limit) {
       shared_.reject("body_too_large");
       return reply_and_close(Response::error(
-          413, "body_too_large",
+          413, kTooLarge,
           "request body exceeds " + std::to_string(shared_.options.max_body_bytes) + " bytes"));
     }
     if (ec == bhttp::error::header_limit) {
       shared_.reject("header_too_large");
-      return reply_and_close(Response::error(431, "header_too_large", "request header too large"));
+      return reply_and_close(Response::error(431, kTooLarge, "request header too large"));
     }
     if (ec) {
       shared_.reject("malformed");
-      return reply_and_close(Response::error(400, "malformed_request", ec.message()));
+      return reply_and_close(Response::error(400, kBadRequest, ec.message()));
     }
     handle(parser_->release());
   }
@@ -238,13 +239,13 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
 
     Response res;
     if (!routable_path(req.path)) {
-      res = Response::error(400, "bad_path", "path must be absolute and must not contain '..'");
+      res = Response::error(400, kBadRequest, "path must be absolute and must not contain '..'");
     } else {
       try {
         res = shared_.router.route(req);
       } catch (const std::exception& e) {
         spdlog::error("{}: {} {} failed: {}", shared_.options.name, req.method, req.path, e.what());
-        res = Response::error(500, "internal_error", "the request could not be completed");
+        res = Response::error(500, kInternalError, "the request could not be completed");
       }
     }
     if (res.on_stream_open) return start_stream(std::move(res));
@@ -282,14 +283,14 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     std::error_code fec;
     const auto size = std::filesystem::file_size(*res.file, fec);
     if (fec || !std::filesystem::is_regular_file(*res.file)) {
-      return send(Response::error(404, "not_found", "no such file"));
+      return send(Response::error(404, kNotFound, "no such file"));
     }
     if (res.file_content_type_from_extension) res.content_type = content_type_for(*res.file);
     res.headers.emplace_back("Accept-Ranges", "bytes");
     bool invalid = false;
     auto range = range_header.empty() ? std::nullopt : parse_range(range_header, size, invalid);
     if (invalid) {
-      Response r = Response::error(416, "range_not_satisfiable", "range beyond the file's end");
+      Response r = Response::error(416, kRangeNotSatisfiable, "range beyond the file's end");
       r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
       return send(std::move(r));
     }
@@ -306,7 +307,7 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
       bhttp::file_body::value_type body;
       beast::error_code ec;
       body.open(res.file->c_str(), beast::file_mode::scan, ec);
-      if (ec) return send(Response::error(404, "not_found", "file cannot be opened"));
+      if (ec) return send(Response::error(404, kNotFound, "file cannot be opened"));
       auto msg = std::make_shared<bhttp::response<bhttp::file_body>>();
       msg->result(bhttp::status::ok);
       apply_common(*msg, res);
@@ -322,7 +323,7 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     std::ifstream in(*res.file, std::ios::binary);
     in.seekg(static_cast<std::streamoff>(range->first));
     in.read(slice.data(), static_cast<std::streamsize>(slice.size()));
-    if (!in) return send(Response::error(500, "read_failed", "the file could not be read"));
+    if (!in) return send(Response::error(500, kInternalError, "the file could not be read"));
     res.status = 206;
     res.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
                                                   std::to_string(range->last) + "/" +
