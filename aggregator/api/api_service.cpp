@@ -931,6 +931,41 @@ struct ApiService::Impl {
     return json_response(200, {{"items", std::move(out)}});
   }
 
+  // The command audit: who asked which box for what, when, and how it ended.
+  Response fleet_commands(Request& req, const Principal& p) {
+    if (p.role == Role::kDepartment) {
+      return Response::error(403, "forbidden", "the fleet is not a department's matter");
+    }
+    for (const auto& [k, v] : req.query) {
+      if (k != "device" && k != "limit") {
+        return Response::error(400, "bad_request", "unknown query parameter \"" + k + "\"");
+      }
+    }
+    std::size_t limit = 200;
+    if (auto v = req.query_or("limit"); !v.empty()) {
+      auto n = to_int(v);
+      if (!n || *n < 1 || *n > 1000)
+        return Response::error(400, "bad_request", "limit must be 1..1000");
+      limit = static_cast<std::size_t>(*n);
+    }
+    json out = json::array();
+    for (const auto& c : ctx.fleet->commands(limit, req.query_or("device"))) {
+      json args = json::parse(c.args_json, nullptr, false);
+      out.push_back({{"id", c.id},
+                     {"command_id", c.command_id},
+                     {"device_id", c.device_id},
+                     {"name", c.name},
+                     {"args", args.is_discarded() ? json::object() : args},
+                     {"requested_by", c.requested_by},
+                     {"issued_ms", c.issued_ms},
+                     {"finished_ms", c.finished_ms},
+                     {"status", c.status},
+                     {"accepted", c.accepted},
+                     {"reason", c.reason}});
+    }
+    return json_response(200, {{"items", std::move(out)}});
+  }
+
   // ---- console ----
   static Response console(Request& req) {
 #if GRIDSIGHT_API_CONSOLE
@@ -1007,6 +1042,8 @@ struct ApiService::Impl {
              authed([this](Request& r, const Principal& p) { return fleet_devices(r, p); }));
       rt.add("GET", "/api/v1/fleet/alerts",
              authed([this](Request& r, const Principal& p) { return fleet_alerts(r, p); }));
+      rt.add("GET", "/api/v1/fleet/commands",
+             authed([this](Request& r, const Principal& p) { return fleet_commands(r, p); }));
     }
     if (ctx.connector_callback) {
       // Status updates from the external case platform; an API token stands for it.

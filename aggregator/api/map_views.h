@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "aggregator/store/case_store.h"
+#include "aggregator/cases/case_store.h"
 
 namespace gridsight::api {
 

@@ -71,7 +71,10 @@ struct Assembly::Parts {
             [this](const std::string& topic, const std::string& payload) {
               return session->publish(topic, payload, 1, false);
             },
-            clock),
+            clock,
+            [this](const fleet::CommandRecord& r) {  // the audit: the fleet table's
+              if (fleet_monitor) fleet_monitor->record_command(r);
+            }),
         remote_recheck(commands, cfg.fleet.command_timeout_ms, [this](const std::string& device) {
           if (!fleet_monitor) return true;
           auto d = fleet_monitor->device(device);
@@ -193,8 +196,8 @@ struct Assembly::Parts {
       ctx.grid_file = cfg.cases.grid_file;
       // The calendar's UTC offset: local midnight of a day vs. that day's UTC midnight.
       constexpr std::int64_t kSomeDay = 20'000;
-      ctx.utc_offset_minutes = static_cast<int>(
-          (kSomeDay * 86'400'000 - case_data->calendar.at(kSomeDay, 0)) / 60'000);
+      ctx.utc_offset_minutes =
+          static_cast<int>((kSomeDay * 86'400'000 - case_data->calendar.at(kSomeDay, 0)) / 60'000);
     }
     ctx.indicators = &cfg.indicators;
     ctx.clock = &clock;

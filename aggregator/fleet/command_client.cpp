@@ -30,13 +30,19 @@ const char* to_string(CommandReply::Status s) {
 struct CommandClient::Pending {
   std::string device;
   std::string name;
+  std::string args_json;
+  std::string requested_by;
+  std::int64_t issued_ms = 0;
   std::chrono::steady_clock::time_point deadline;
   CommandReply reply;
   Done done;
 };
 
-CommandClient::CommandClient(protocol::Topics topics, Publish publish, Clock& clock)
-    : topics_(std::move(topics)), publish_(std::move(publish)), clock_(clock) {
+CommandClient::CommandClient(protocol::Topics topics, Publish publish, Clock& clock, Audit audit)
+    : topics_(std::move(topics)),
+      publish_(std::move(publish)),
+      clock_(clock),
+      audit_(std::move(audit)) {
   expiry_ = std::thread([this] { expire_loop(); });
 }
 
@@ -58,12 +64,13 @@ void CommandClient::stop() {
   for (auto& [id, p] : waiting) {
     p->reply.status = CommandReply::kTimeout;
     p->reply.reason = "the command client stopped";
-    p->done(p->reply);
+    finish(*p);
   }
 }
 
 void CommandClient::send(const std::string& device, const std::string& name,
-                         const nlohmann::json& args, std::int64_t timeout_ms, Done done) {
+                         const nlohmann::json& args, std::int64_t timeout_ms, Done done,
+                         std::string requested_by) {
   protocol::Command c;
   c.command_id = "c-" + protocol::new_event_id();
   c.name = name;
@@ -73,6 +80,9 @@ void CommandClient::send(const std::string& device, const std::string& name,
   auto p = std::make_shared<Pending>();
   p->device = device;
   p->name = name;
+  p->args_json = c.args_json;
+  p->requested_by = std::move(requested_by);
+  p->issued_ms = c.issued_ms;
   p->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   p->reply.command_id = c.command_id;
   p->done = std::move(done);
@@ -85,7 +95,7 @@ void CommandClient::send(const std::string& device, const std::string& name,
   if (stopped) {
     p->reply.status = CommandReply::kNotSent;
     p->reply.reason = "the command client stopped";
-    p->done(p->reply);
+    finish(*p);
     return;
   }
   cv_.notify_all();  // a new, possibly earlier deadline
@@ -98,10 +108,32 @@ void CommandClient::send(const std::string& device, const std::string& name,
     }
     p->reply.status = CommandReply::kNotSent;
     p->reply.reason = "not connected to the broker";
-    p->done(p->reply);
+    finish(*p);
     return;
   }
   ++sent_;
+}
+
+void CommandClient::finish(Pending& p) {
+  if (audit_) {
+    CommandRecord r;
+    r.command_id = p.reply.command_id;
+    r.device_id = p.device;
+    r.name = p.name;
+    r.args_json = p.args_json;
+    r.requested_by = p.requested_by;
+    r.issued_ms = p.issued_ms;
+    r.finished_ms = clock_.now_ms();
+    r.status = to_string(p.reply.status);
+    r.accepted = p.reply.accepted;
+    r.reason = p.reply.reason;
+    try {
+      audit_(r);
+    } catch (const std::exception& e) {
+      spdlog::error("fleet: command {} not audited: {}", r.command_id, e.what());
+    }
+  }
+  p.done(p.reply);
 }
 
 CommandReply CommandClient::call(const std::string& device, const std::string& name,
@@ -140,7 +172,7 @@ void CommandClient::expire_loop() {
       p->reply.reason = p->reply.accepted ? "accepted but no result in time" : "no answer in time";
       spdlog::warn("fleet: command {} ({}) to {}: {}", p->name, p->reply.command_id, p->device,
                    p->reply.reason);
-      p->done(p->reply);
+      finish(*p);
     }
     lock.lock();
   }
@@ -180,7 +212,7 @@ void CommandClient::on_result(const std::string& device, std::string_view payloa
   p->reply.reason = r.value->reason;
   p->reply.result = nlohmann::json::parse(r.value->result_json, nullptr, false);
   if (p->reply.result.is_discarded()) p->reply.result = nlohmann::json::object();
-  p->done(p->reply);
+  finish(*p);
 }
 
 void RemoteRecheck::ask(const cases::RecheckRequest& req, cases::RecheckReply reply) {
@@ -197,7 +229,8 @@ void RemoteRecheck::ask(const cases::RecheckRequest& req, cases::RecheckReply re
   if (!req.zone.empty()) args["zone"] = req.zone;
   client_.send(
       req.device_id, "snapshot", args, timeout_ms_,
-      [req, reply = std::move(reply)](const CommandReply& r) { reply(answer_of(req, r)); });
+      [req, reply = std::move(reply)](const CommandReply& r) { reply(answer_of(req, r)); },
+      "case " + std::to_string(req.case_id) + " (re-check)");
 }
 
 cases::RecheckAnswer RemoteRecheck::answer_of(const cases::RecheckRequest& req,

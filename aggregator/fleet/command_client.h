@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "aggregator/cases/recheck.h"
+#include "aggregator/fleet/fleet_view.h"
 #include "protocol/topics.h"
 
 namespace gridsight {
@@ -51,15 +52,18 @@ class CommandClient {
   // Called once with the final reply (or kTimeout / kNotSent), on the MQTT thread, the
   // client's timer thread or the sender's.
   using Done = std::function<void(const CommandReply&)>;
-  CommandClient(protocol::Topics topics, Publish publish, Clock& clock);
+  // Every command's final outcome (also kNotSent), on the thread that finished it.
+  using Audit = std::function<void(const CommandRecord&)>;
+  CommandClient(protocol::Topics topics, Publish publish, Clock& clock, Audit audit = {});
   ~CommandClient();
   CommandClient(const CommandClient&) = delete;
   CommandClient& operator=(const CommandClient&) = delete;
 
   // Sends `name` with `args` to `device` and returns at once; `done` gets the final result or
   // kTimeout after `timeout_ms`. The command expires at the edge at that time too.
+  // `requested_by` names who asked, for the audit ("case 42 (re-check)").
   void send(const std::string& device, const std::string& name, const nlohmann::json& args,
-            std::int64_t timeout_ms, Done done);
+            std::int64_t timeout_ms, Done done, std::string requested_by = "aggregator");
 
   // send() and wait for the reply (any thread but the MQTT thread; calls may overlap).
   CommandReply call(const std::string& device, const std::string& name, const nlohmann::json& args,
@@ -79,9 +83,11 @@ class CommandClient {
  private:
   struct Pending;
   void expire_loop();
+  void finish(Pending& p);  // audit, then the waiter
   protocol::Topics topics_;
   Publish publish_;
   Clock& clock_;
+  Audit audit_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Pending>> pending_;  // command id -> waiter

@@ -25,8 +25,8 @@ struct FleetConfig {
   bool alert_on_unsynced_clock = true;         // the edge says its clock is not synchronised
   std::int64_t certificate_warning_ms = 30LL * 86'400'000;  // a box's certificate or CA expires
                                                             // within this -> alert
-  std::int64_t command_timeout_ms = 10'000;    // remote commands (and rechecks) wait this long
-  bool recheck = true;                         // the grid engine rechecks through the edge
+  std::int64_t command_timeout_ms = 10'000;  // remote commands (and rechecks) wait this long
+  bool recheck = true;                       // the grid engine rechecks through the edge
   static FleetConfig read(config::Section& s);
 };
 

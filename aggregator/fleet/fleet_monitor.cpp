@@ -48,6 +48,19 @@ constexpr const char* kSchema = R"sql(
     cleared_ms INTEGER,
     active INTEGER NOT NULL);
   CREATE INDEX IF NOT EXISTS fleet_alerts_active ON fleet_alerts(active);
+  CREATE TABLE IF NOT EXISTS fleet_commands(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    args TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    issued_ms INTEGER NOT NULL,
+    finished_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    accepted INTEGER NOT NULL,
+    reason TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS fleet_commands_device ON fleet_commands(device_id, id);
 )sql";
 
 bool is_tamper(const std::string& type) {
@@ -185,17 +198,93 @@ void FleetMonitor::submit(const std::string& topic, const std::string& payload) 
   queue_cv_.notify_all();
 }
 
+void FleetMonitor::record_command(CommandRecord record) {
+  spdlog::info("fleet: command {} ({}) to {} for {}: {}{}{}", record.name, record.command_id,
+               record.device_id, record.requested_by, record.status,
+               record.reason.empty() ? "" : ", ", record.reason);
+  metrics_
+      .counter("gridsight_fleet_commands_total", "Remote commands by name and outcome",
+               {{"name", record.name}, {"status", record.status}})
+      .inc();
+  std::lock_guard lock(queue_mu_);
+  commands_queue_.push_back(std::move(record));
+  queue_cv_.notify_all();
+}
+
+void FleetMonitor::store_commands(std::deque<CommandRecord>& records) {
+  if (records.empty()) return;
+  std::lock_guard work(work_mu_);
+  auto st = db_->prepare(
+      "INSERT INTO fleet_commands(command_id, device_id, name, args, requested_by, issued_ms, "
+      "finished_ms, status, accepted, reason) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  for (const auto& r : records) {
+    st.reset();
+    st.bind(1, r.command_id);
+    st.bind(2, r.device_id);
+    st.bind(3, r.name);
+    st.bind(4, r.args_json);
+    st.bind(5, r.requested_by);
+    st.bind(6, r.issued_ms);
+    st.bind(7, r.finished_ms);
+    st.bind(8, r.status);
+    st.bind(9, static_cast<std::int64_t>(r.accepted ? 1 : 0));
+    st.bind(10, r.reason);
+    st.step();
+  }
+  records.clear();
+}
+
+std::vector<CommandRecord> FleetMonitor::commands(std::size_t limit,
+                                                  const std::string& device_id) const {
+  // A separate read-only connection: the monitor thread owns db_.
+  sqlite::Database ro(db_->path(), sqlite::OpenOptions{true, 5000});
+  auto st = ro.prepare(
+      "SELECT id, command_id, device_id, name, args, requested_by, issued_ms, finished_ms, "
+      "status, accepted, reason FROM fleet_commands WHERE (?1 = '' OR device_id = ?1) "
+      "ORDER BY id DESC LIMIT ?2");
+  st.bind(1, device_id);
+  st.bind(2, static_cast<std::int64_t>(limit));
+  std::vector<CommandRecord> out;
+  while (st.step()) {
+    CommandRecord r;
+    r.id = st.int64(0);
+    r.command_id = st.text(1);
+    r.device_id = st.text(2);
+    r.name = st.text(3);
+    r.args_json = st.text(4);
+    r.requested_by = st.text(5);
+    r.issued_ms = st.int64(6);
+    r.finished_ms = st.int64(7);
+    r.status = st.text(8);
+    r.accepted = st.int64(9) != 0;
+    r.reason = st.text(10);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 void FleetMonitor::run() {
   std::int64_t last_check = 0;
   while (true) {
     std::deque<Message> batch;
+    std::deque<CommandRecord> records;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait_for(
           lock, std::chrono::milliseconds(std::min<std::int64_t>(config_.check_interval_ms, 500)),
-          [&] { return !running_ || !queue_.empty(); });
-      if (!running_) return;
+          [&] { return !running_ || !queue_.empty() || !commands_queue_.empty(); });
+      records.swap(commands_queue_);
+      if (!running_) {
+        lock.unlock();
+        store_commands(records);  // the audit keeps what came before the stop
+        return;
+      }
       batch.swap(queue_);
+    }
+    try {
+      store_commands(records);
+    } catch (const std::exception& e) {
+      spdlog::error("fleet: command audit: {}", e.what());
     }
     for (const auto& m : batch) {
       try {
@@ -218,10 +307,13 @@ void FleetMonitor::run() {
 
 void FleetMonitor::drain() {
   std::deque<Message> batch;
+  std::deque<CommandRecord> records;
   {
     std::lock_guard lock(queue_mu_);
     batch.swap(queue_);
+    records.swap(commands_queue_);
   }
+  store_commands(records);
   for (const auto& m : batch) handle(m);
 }
 
@@ -459,8 +551,8 @@ void FleetMonitor::evaluate(const std::string& device, std::int64_t now) {
       // The box's certificate and its copy of the fleet CA (Unix ms; 0: unknown).
       std::string soonest;
       std::int64_t soonest_ms = 0;
-      for (const auto& [what, key] : {std::pair{"certificate", "certificate_expires_ms"},
-                                      std::pair{"ca", "ca_expires_ms"}}) {
+      for (const auto& [what, key] :
+           {std::pair{"certificate", "certificate_expires_ms"}, std::pair{"ca", "ca_expires_ms"}}) {
         const auto at = get_or<std::int64_t>(j["tls"], key, 0);
         if (at > 0 && (soonest_ms == 0 || at < soonest_ms)) {
           soonest_ms = at;

@@ -52,6 +52,11 @@ class FleetMonitor final : public FleetView {
   std::vector<Alert> alerts(bool include_cleared, std::size_t limit) const override;
   std::uint64_t subscribe(AlertListener listener) override;
   void unsubscribe(std::uint64_t id) override;
+  // Any thread (the command client's audit): logged, counted, stored in fleet_commands by the
+  // monitor's thread (also the records that arrive while it stops).
+  void record_command(CommandRecord record);
+  std::vector<CommandRecord> commands(std::size_t limit = 200,
+                                      const std::string& device_id = "") const override;
 
  private:
   struct Message {
@@ -68,6 +73,7 @@ class FleetMonitor final : public FleetView {
   void set_alert(const std::string& kind, const std::string& device, const std::string& camera,
                  bool active, const std::string& detail, std::int64_t now);
   void save_device(const DeviceRow& d);
+  void store_commands(std::deque<CommandRecord>& records);
   void load();
   void announce(const Alert& a);
 
@@ -90,6 +96,7 @@ class FleetMonitor final : public FleetView {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Message> queue_;
+  std::deque<CommandRecord> commands_queue_;
   bool running_ = false;
   std::thread thread_;
 };

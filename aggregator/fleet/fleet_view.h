@@ -56,6 +56,22 @@ struct Alert {
   std::string detail;
 };
 
+// One remote command as the audit keeps it: who asked for it, what, to which box, when, and
+// how it ended (docs/fleet.md, "Command audit").
+struct CommandRecord {
+  std::int64_t id = 0;  // audit row id (0 until stored)
+  std::string command_id;
+  std::string device_id;
+  std::string name;
+  std::string args_json;
+  std::string requested_by;  // e.g. "case 42 (re-check)", "operator"
+  std::int64_t issued_ms = 0;
+  std::int64_t finished_ms = 0;
+  std::string status;     // ok | error | refused | timeout | not_sent
+  bool accepted = false;  // the box acknowledged it
+  std::string reason;
+};
+
 class FleetView {
  public:
   virtual ~FleetView() = default;
@@ -68,6 +84,9 @@ class FleetView {
   // Called for every raised and every cleared alert. Returns an id for unsubscribe.
   virtual std::uint64_t subscribe(AlertListener listener) = 0;
   virtual void unsubscribe(std::uint64_t id) = 0;
+  // The latest `limit` remote commands, newest first (device_id: only that box's).
+  virtual std::vector<CommandRecord> commands(std::size_t limit = 200,
+                                              const std::string& device_id = "") const = 0;
 };
 
 }  // namespace gridsight::aggregator::fleet

@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -599,8 +599,12 @@ std::string sha256_file(const fs::path& path) {
 
 namespace gridsight::test {
 
-std::string mosquitto_sub_binary() { return GRIDSIGHT_MOSQUITTO_SUB_BIN; }
-std::string pki_tool() { return std::string(GRIDSIGHT_SOURCE_DIR) + "/tools/gridsight-pki"; }
+std::string mosquitto_sub_binary() {
+  return GRIDSIGHT_MOSQUITTO_SUB_BIN;
+}
+std::string pki_tool() {
+  return std::string(GRIDSIGHT_SOURCE_DIR) + "/tools/gridsight-pki";
+}
 
 Pki::Pki(const fs::path& dir) : dir_(dir) {
   if (run({"init"}) != 0 || run({"broker", "localhost", "IP:127.0.0.1"}) != 0) {
@@ -622,6 +626,12 @@ void Pki::device(const std::string& id) {
   if (run({"device", id}) != 0) throw std::runtime_error("gridsight-pki device " + id + " failed");
 }
 
+void Pki::consumer(const std::string& name) {
+  if (run({"consumer", name}) != 0) {
+    throw std::runtime_error("gridsight-pki consumer " + name + " failed");
+  }
+}
+
 void Pki::aggregator() {
   if (run({"aggregator"}) != 0) throw std::runtime_error("gridsight-pki aggregator failed");
 }
@@ -630,7 +640,11 @@ void Pki::revoke(const std::string& id) {
   if (run({"revoke", id}) != 0) throw std::runtime_error("gridsight-pki revoke " + id + " failed");
 }
 
-fs::path Pki::cert(const std::string& name) const { return dir_ / "issued" / name / "cert.pem"; }
-fs::path Pki::key(const std::string& name) const { return dir_ / "issued" / name / "key.pem"; }
+fs::path Pki::cert(const std::string& name) const {
+  return dir_ / "issued" / name / "cert.pem";
+}
+fs::path Pki::key(const std::string& name) const {
+  return dir_ / "issued" / name / "key.pem";
+}
 
 }  // namespace gridsight::test

@@ -136,7 +136,8 @@ class Pki {
   // Runs `gridsight-pki --dir <dir> <args...>` (with `env` added); returns its exit status.
   int run(const std::vector<std::string>& args,
           std::vector<std::pair<std::string, std::string>> env = {});
-  void device(const std::string& id);  // throws if the tool fails
+  void device(const std::string& id);      // throws if the tool fails
+  void consumer(const std::string& name);  // a read-only dispatch consumer
   void aggregator();
   void revoke(const std::string& id);
   const std::filesystem::path& dir() const { return dir_; }

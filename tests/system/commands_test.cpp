@@ -7,7 +7,9 @@
 #include <openssl/evp.h>
 #include <signal.h>
 
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -461,6 +463,94 @@ TEST(CommandsAcl, OnlyTheAggregatorIdentityCanCommand) {
       << edge.process().log_tail();
   // Commands run in arrival order: the aggregator's was answered, so the other never arrived.
   EXPECT_EQ(edge.process().log_text().find("c-from-edge-2"), std::string::npos);
+}
+
+// A dispatch consumer (the centre's platform, a GIS) has its own certificate: it reads the
+// dispatch outputs and nothing else; it can neither command a box nor read a box's topics.
+TEST(DispatchConsumer, ReadsDispatchOnlyAndCannotCommandABox) {
+  TempDir dir("gridsight-dispatch-consumer");
+  Pki pki(dir / "pki");
+  pki.aggregator();
+  pki.device("edge-1");
+  pki.consumer("dispatch-gis");
+  EXPECT_NE(pki.run({"consumer", "gridsight-aggregator"}), 0);  // reserved
+  EXPECT_NE(pki.run({"consumer", "edge-1"}), 0);                // already a device
+  Mosquitto::Options bo;
+  bo.tls = &pki;
+  Mosquitto broker(dir / "broker", bo);
+  broker.start();
+  EdgeSpec es;
+  es.device_id = "edge-1";
+  es.mqtt_port = broker.port();
+  es.tls = ClientTls{pki.ca(), pki.cert("edge-1"), pki.key("edge-1")};
+  Edge edge(dir.path(), es);
+  edge.start();
+  ASSERT_TRUE(edge.process().wait_for_log("mqtt: connected", 60s)) << edge.process().log_tail();
+
+  auto tls_args = [&](const std::string& who) {
+    return std::vector<std::string>{
+        "-h",       "localhost",          "-p",     std::to_string(broker.port()),
+        "--cafile", pki.ca().string(),    "--cert", pki.cert(who).string(),
+        "--key",    pki.key(who).string()};
+  };
+  auto pub = [&](const std::string& who, const std::string& topic, const std::string& payload) {
+    std::vector<std::string> args = {
+        mosquitto_pub_binary(), "-V", "mqttv5", "-q", "1", "-t", topic, "-m", payload};
+    for (auto& a : tls_args(who)) args.push_back(a);
+    Process p("mosquitto_pub", args, dir / ("pub-" + who + ".log"));
+    p.start();
+    wait_until([&] { return !p.is_running(); }, 60s);
+  };
+
+  // The consumer listens to a box's events and to the dispatch outputs.
+  std::vector<std::string> sub_args = {mosquitto_sub_binary(),
+                                       "-d",
+                                       "-V",
+                                       "mqttv5",
+                                       "-q",
+                                       "1",
+                                       "-v",
+                                       "-C",
+                                       "1",
+                                       "-t",
+                                       "gridsight/v1/edge-1/events",
+                                       "-t",
+                                       "gridsight/dispatch/#"};
+  for (auto& a : tls_args("dispatch-gis")) sub_args.push_back(a);
+  Process sub("mosquitto_sub", sub_args, dir / "sub.log");
+  sub.start();
+  ASSERT_TRUE(sub.wait_for_log("received SUBACK", 60s)) << sub.log_tail();
+  // A box's message (routed by the broker once mosquitto_pub has its PUBACK), then a
+  // dispatch output: the consumer's first message is the dispatch output.
+  pub("edge-1", "gridsight/v1/edge-1/events", "{\"probe\":\"box\"}");
+  pub("gridsight-aggregator", "gridsight/dispatch/v1/cases", "{\"probe\":\"dispatch\"}");
+  ASSERT_TRUE(wait_until([&] { return !sub.is_running(); }, 60s)) << sub.log_tail();
+  const std::string got = sub.log_text();
+  EXPECT_NE(got.find("gridsight/dispatch/v1/cases {\"probe\":\"dispatch\"}"), std::string::npos)
+      << got;
+  EXPECT_EQ(got.find("\"box\""), std::string::npos) << got;
+
+  // A command from the consumer is refused by the broker; the aggregator's, sent after it,
+  // is run: commands run in arrival order, so the consumer's never arrived.
+  const std::string cmd =
+      R"({"schema":"1.0","command_id":"ID","name":"diagnostics","args":{"log_lines":0},"issued_ms":1764000000000})";
+  auto with_id = [&](const std::string& id) {
+    std::string c = cmd;
+    c.replace(c.find("ID"), 2, id);
+    return c;
+  };
+  pub("dispatch-gis", "gridsight/v1/edge-1/cmd", with_id("c-from-consumer"));
+  pub("gridsight-aggregator", "gridsight/v1/edge-1/cmd", with_id("c-from-aggregator"));
+  ASSERT_TRUE(edge.process().wait_for_log("(c-from-aggregator) done", 150s))
+      << edge.process().log_tail();
+  EXPECT_EQ(edge.process().log_text().find("c-from-consumer"), std::string::npos);
+
+  // Revoked: the consumer's ACL entry is gone.
+  pki.revoke("dispatch-gis");
+  std::ifstream acl(pki.dir() / "acl");
+  const std::string text((std::istreambuf_iterator<char>(acl)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("user dispatch-gis"), std::string::npos) << text;
+  EXPECT_NE(text.find("user edge-1"), std::string::npos) << text;
 }
 
 }  // namespace

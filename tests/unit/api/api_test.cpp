@@ -907,6 +907,25 @@ class FakeFleet final : public aggregator::fleet::FleetView {
     std::lock_guard lock(mu);
     listener = nullptr;
   }
+  std::vector<aggregator::fleet::CommandRecord> commands(std::size_t limit,
+                                                         const std::string& device) const override {
+    asked_limit = limit;
+    asked_device = device;
+    aggregator::fleet::CommandRecord r;
+    r.id = 3;
+    r.command_id = "c-1";
+    r.device_id = "edge-1";
+    r.name = "snapshot";
+    r.args_json = R"({"camera":"cam-1"})";
+    r.requested_by = "case 42 (re-check)";
+    r.issued_ms = 10;
+    r.finished_ms = 20;
+    r.status = "ok";
+    r.accepted = true;
+    return {r};
+  }
+  mutable std::size_t asked_limit = 0;
+  mutable std::string asked_device;
   void raise(const aggregator::fleet::Alert& a) {
     std::lock_guard lock(mu);
     if (listener) listener(a);
@@ -929,6 +948,19 @@ TEST_F(ApiTest, FleetDevicesAlertsAndAlertsOnTheFeed) {
   ASSERT_EQ(a.status, 200);
   EXPECT_EQ(a.j()["items"][0]["kind"], "camera_down");
   EXPECT_EQ(request(port, "GET", "/api/v1/fleet/alerts", "", auth(ben)).status, 403);
+  // The command audit: who, what, when, result.
+  Reply c = request(port, "GET", "/api/v1/fleet/commands?device=edge-1&limit=5", "", auth(ana));
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(fake.asked_limit, 5u);
+  EXPECT_EQ(fake.asked_device, "edge-1");
+  EXPECT_EQ(c.j()["items"][0]["requested_by"], "case 42 (re-check)");
+  EXPECT_EQ(c.j()["items"][0]["args"]["camera"], "cam-1");
+  EXPECT_EQ(c.j()["items"][0]["status"], "ok");
+  EXPECT_EQ(c.j()["items"][0]["finished_ms"], 20);
+  EXPECT_EQ(request(port, "GET", "/api/v1/fleet/commands", "", auth(ben)).status, 403);
+  EXPECT_EQ(request(port, "GET", "/api/v1/fleet/commands?limit=0", "", auth(ana)).status, 400);
+  EXPECT_EQ(request(port, "GET", "/api/v1/fleet/commands?who=x", "", auth(ana)).status, 400);
+  EXPECT_EQ(request(port, "GET", "/api/v1/fleet/commands").status, 401);
   Conn feed(port);
   feed.send("GET /api/v1/feed HTTP/1.1\r\nHost: t\r\n" + auth(ana) + "\r\n");
   feed.until("retry:");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "aggregator/fleet/command_client.h"
 #include "aggregator/fleet/fleet_config.h"
 #include "common/clock.h"
 #include "common/config/section.h"
@@ -203,6 +204,70 @@ TEST_F(FleetMonitorTest, TableAndActiveAlertsSurviveARestart) {
   monitor_->submit("elsewhere/topic", "x");
   monitor_->drain();
   EXPECT_TRUE(monitor_->device("edge-2")->online);
+}
+
+// Every remote command is audited: who asked, what, to which box, when, how it ended; kept in
+// the fleet table across a restart and filtered by box.
+TEST_F(FleetMonitorTest, EveryRemoteCommandIsAuditedWithItsOutcome) {
+  std::vector<std::string> sent;  // command ids, in order
+  bool connected = true;
+  CommandClient client(
+      protocol::Topics("gridsight"),
+      [&](const std::string&, const std::string& payload) {
+        if (!connected) return false;
+        sent.push_back(json::parse(payload)["command_id"]);
+        return true;
+      },
+      clock_, [this](const CommandRecord& r) { monitor_->record_command(r); });
+  std::vector<CommandReply> replies;
+  auto keep = [&](const CommandReply& r) { replies.push_back(r); };
+
+  client.send("edge-1", "snapshot", {{"camera", "cam-1"}}, 60'000, keep, "case 42 (re-check)");
+  ASSERT_EQ(sent.size(), 1u);
+  protocol::CommandResult accepted{sent[0], protocol::CommandStatus::kAccepted, "", "{}", 1};
+  client.on_result("edge-1", protocol::encode(accepted));
+  protocol::CommandResult done{sent[0], protocol::CommandStatus::kOk, "",
+                               R"({"still_present":true})", 2};
+  client.on_result("edge-2", protocol::encode(done));  // another box cannot answer for it
+  EXPECT_TRUE(replies.empty());
+  client.on_result("edge-1", protocol::encode(done));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].status, CommandReply::kOk);
+
+  client.send("edge-2", "reload", json::object(), 60'000, keep, "operator");
+  protocol::CommandResult refused{sent[1], protocol::CommandStatus::kRefused, "bad file", "{}", 3};
+  client.on_result("edge-2", protocol::encode(refused));
+  connected = false;
+  client.send("edge-1", "diagnostics", json::object(), 60'000, keep);
+  client.send("edge-1", "snapshot", json::object(), 60'000, keep, "case 43 (re-check)");
+  connected = true;
+  client.send("edge-1", "diagnostics", json::object(), 60'000, keep);
+  client.stop();  // the last one never answered: "timeout" as the client stops
+  ASSERT_EQ(replies.size(), 5u);
+  monitor_->drain();
+
+  auto all = monitor_->commands();
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4].name, "snapshot");  // oldest last
+  EXPECT_EQ(all[4].device_id, "edge-1");
+  EXPECT_EQ(all[4].requested_by, "case 42 (re-check)");
+  EXPECT_EQ(json::parse(all[4].args_json)["camera"], "cam-1");
+  EXPECT_EQ(all[4].status, "ok");
+  EXPECT_TRUE(all[4].accepted);
+  EXPECT_EQ(all[4].issued_ms, clock_.now_ms());
+  EXPECT_EQ(all[3].status, "refused");
+  EXPECT_EQ(all[3].reason, "bad file");
+  EXPECT_EQ(all[3].requested_by, "operator");
+  EXPECT_EQ(all[2].status, "not_sent");
+  EXPECT_EQ(all[2].requested_by, "aggregator");
+  EXPECT_EQ(all[1].status, "not_sent");
+  EXPECT_EQ(all[0].status, "timeout");
+  EXPECT_FALSE(all[0].accepted);
+  EXPECT_EQ(monitor_->commands(2).size(), 2u);
+  EXPECT_EQ(monitor_->commands(100, "edge-2").size(), 1u);
+
+  open();  // a restart keeps the audit
+  EXPECT_EQ(monitor_->commands().size(), 5u);
 }
 
 TEST(FleetConfigTest, ReadsThresholdsAndRefusesUnknownKeys) {
