@@ -15,6 +15,16 @@ if(GRIDSIGHT_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+# Fuzzing: every library is instrumented for libFuzzer's coverage (fuzzer-no-link) with the
+# sanitizers on; only the fuzz targets link libFuzzer itself (fuzz/CMakeLists.txt).
+if(GRIDSIGHT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "GRIDSIGHT_FUZZ needs clang (cmake --preset fuzz uses clang-16)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 
 # Helper: every gridsight target gets the repository root as include directory
 # (headers are included as "protocol/event.h", "edge/outbox/outbox.h", ...).

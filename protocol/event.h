@@ -58,8 +58,17 @@ struct Event {
   std::optional<GeoPoint> location;  // the ground spot the camera/zone watches
   std::vector<EvidenceRef> evidence;
   std::map<std::string, std::string> attributes;  // small detector-specific facts
+  // Schema 1.1: an update of an incident already reported by the event `update_of` (same
+  // device): kUpdateEvidence brings more evidence (the clip after its post-roll),
+  // kUpdateEnded says the camera no longer sees it (end_ms set, a closing snapshot).
+  std::string update_of;  // event id of the incident's first event; empty: not an update
+  std::string update;     // kUpdateEvidence | kUpdateEnded when update_of is set
+  bool is_update() const { return !update_of.empty(); }
   bool operator==(const Event&) const = default;
 };
+
+inline constexpr const char* kUpdateEvidence = "evidence";
+inline constexpr const char* kUpdateEnded = "ended";
 
 // Encodes with the current schema version. The event must be valid (see validate()).
 std::string encode(const Event& event);

@@ -16,8 +16,10 @@ using nlohmann::json;
 constexpr std::int64_t kMinTimeMs = 946684800000;   // 2000-01-01
 constexpr std::int64_t kMaxTimeMs = 4102444800000;  // 2100-01-01
 
-std::string schema_string() {
-  return std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor);
+// The oldest version describing the event: 1.1 only for incident updates.
+std::string schema_string(const Event& e) {
+  return std::to_string(kSchemaMajor) + "." +
+         std::to_string(e.is_update() ? kSchemaMinor : kSchemaMinorBase);
 }
 
 bool is_event_type(std::string_view s) {
@@ -89,6 +91,17 @@ void check_event(const Event& e) {
     check(!k.empty() && k.size() <= kMaxTypeLength, ErrorCode::kOutOfRange, "attributes",
           "keys must be 1-64 bytes");
     check(v.size() <= kMaxAttributeLength, ErrorCode::kOutOfRange, "attributes." + k, "too long");
+  }
+  if (e.is_update()) {
+    check(is_event_id(e.update_of) && e.update_of != e.event_id, ErrorCode::kInvalidValue,
+          "update_of", "must be the UUIDv7 of another event");
+    check(e.update == kUpdateEvidence || e.update == kUpdateEnded, ErrorCode::kInvalidValue,
+          "update", "must be evidence or ended");
+    check(e.update != kUpdateEnded || e.end_ms.has_value(), ErrorCode::kMissingField, "end_ms",
+          "an ended update carries the incident's end");
+  } else {
+    check(e.update.empty(), ErrorCode::kMissingField, "update_of",
+          "an update names the event it updates");
   }
 }
 
@@ -166,6 +179,11 @@ Event read_event(const detail::Document& doc, ParseError& identity) {
       e.attributes.emplace(k, v.get<std::string>());
     }
   }
+  // 1.1: incident updates. A 1.0 message has no such fields (an unknown field then).
+  if (doc.minor >= 1) {
+    e.update_of = r.optional_string("update_of", kMaxIdLength).value_or("");
+    e.update = r.optional_string("update", 16).value_or("");
+  }
   r.finish();
   check_event(e);
   return e;
@@ -191,7 +209,7 @@ std::optional<Crs> crs_from_string(std::string_view s) {
 
 std::string encode(const Event& e) {
   json j;
-  j["schema"] = schema_string();
+  j["schema"] = schema_string(e);
   j["event_id"] = e.event_id;
   j["device_id"] = e.device_id;
   j["camera_id"] = e.camera_id;
@@ -226,6 +244,10 @@ std::string encode(const Event& e) {
     j["evidence"] = std::move(ev);
   }
   if (!e.attributes.empty()) j["attributes"] = e.attributes;
+  if (e.is_update()) {
+    j["update_of"] = e.update_of;
+    j["update"] = e.update;
+  }
   return detail::dump(j);
 }
 

@@ -11,7 +11,7 @@ using detail::ObjectReader;
 using nlohmann::json;
 
 std::string encode_evidence_chunk(const EvidenceChunkHeader& h, std::string_view data) {
-  json j{{"schema", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor)},
+  json j{{"schema", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinorBase)},
          {"hash", h.hash},
          {"event_id", h.event_id},
          {"media_type", h.media_type},

@@ -14,7 +14,7 @@ using nlohmann::json;
 constexpr std::int64_t kMaxMs = 4102444800000;  // 2100-01-01
 
 json envelope() {
-  return json{{"schema", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor)}};
+  return json{{"schema", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinorBase)}};
 }
 
 // Runs `read` on a parsed control message, turning every failure into a ParseError.

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config clang-format ccache
+  # fuzzing (fuzz preset, scripts/fuzz.sh)
+  clang-16 libclang-rt-16-dev libfuzzer-16-dev
   # both sides
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev openssl libsqlite3-dev sqlite3
   libboost-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
@@ -21,8 +23,9 @@ packages=(
   mosquitto mosquitto-clients curl libgtest-dev libgmock-dev libbenchmark-dev
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  # browser tests: Debian's Chromium, driven by playwright-core (tests/browser)
-  chromium
+  # browser tests: Debian's Chromium, driven by playwright-core (tests/browser); a CJK font
+  # so that the console's Chinese renders (not as boxes) in the browser and in screenshots
+  chromium fonts-noto-cjk
 )
 # Node.js runs the browser tests; any recent one will do (Debian's when none is installed).
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: native debug build (ASan+UBSan) with unit and
-# system tests, benchmark smoke runs, then the arm64 cross-build with its tests under qemu,
-# then the Debian packages of both architectures with the packaging tests (real dpkg).
+# system tests, a short run of every fuzz target, benchmark smoke runs, then the arm64
+# cross-build with its tests under qemu, then the Debian packages of both architectures with
+# the packaging tests (real dpkg).
 # Prints the seconds each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,10 @@ stage build-debug
 # The packaging tests install packages on this machine: their own stage, below.
 ctest --preset debug -j2 --timeout 600 -LE packaging
 stage tests-debug
+
+# Every fuzz target on its seed corpus plus a few thousand mutations (docs/fuzzing.md).
+scripts/fuzz.sh
+stage fuzz-smoke
 
 scripts/build.sh release gridsight-edge gridsight-aggregator spine_bench_events
 bench/spine/run.sh --smoke

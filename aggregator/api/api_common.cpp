@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 
 #include "aggregator/api/api_internal.h"
 #include "aggregator/cases/case_json.h"
@@ -89,6 +90,41 @@ std::optional<json> parse_body(const http::Request& req, const std::set<std::str
     }
   }
   return j;
+}
+
+std::string cursor_of(const store::CasePage& page) {
+  if (page.next_before_id) return "k" + std::to_string(*page.next_before_id);
+  if (page.next_after_deadline) {
+    return "d" + std::to_string(page.next_after_deadline->first) + "." +
+           std::to_string(page.next_after_deadline->second);
+  }
+  return {};
+}
+
+bool parse_cursor(const std::string& text, store::CaseQuery& q) {
+  auto number = [](std::string_view s) -> std::optional<std::int64_t> {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v < 1) return std::nullopt;
+    return v;
+  };
+  const std::string_view t(text);
+  if (t.size() < 2) return false;
+  if (t[0] == 'k' && q.order == store::CaseQuery::Order::kNewest) {
+    auto id = number(t.substr(1));
+    if (id) q.before_id = *id;
+    return id.has_value();
+  }
+  if (t[0] == 'd' && q.order == store::CaseQuery::Order::kDeadline) {
+    const auto dot = t.find('.');
+    if (dot == std::string_view::npos) return false;
+    auto due = number(t.substr(1, dot - 1));
+    auto id = number(t.substr(dot + 1));
+    if (!due || !id) return false;
+    q.after_deadline = std::make_pair(*due, *id);
+    return true;
+  }
+  return false;
 }
 
 bool is_overdue(const cases::Case& c, std::int64_t now_ms) {

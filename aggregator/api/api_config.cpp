@@ -110,6 +110,22 @@ ApiConfig ApiConfig::read(config::Section& s) {
   c.retention_sweep_interval_ms =
       r.duration_ms("sweep_interval", c.retention_sweep_interval_ms, 1'000, 86'400'000);
   r.finish();
+  auto m = s.section("map");
+  c.map_tile_url = m.string("tile_url", "");
+  if (!c.map_tile_url.empty()) {
+    const bool web =
+        c.map_tile_url.rfind("http://", 0) == 0 || c.map_tile_url.rfind("https://", 0) == 0;
+    for (const char* part : {"{z}", "{x}", "{y}"}) {
+      if (c.map_tile_url.find(part) == std::string::npos) {
+        m.fail("tile_url", std::string("needs ") + part + " (an XYZ tile URL)");
+      }
+    }
+    if (!web) m.fail("tile_url", "must be an http:// or https:// URL");
+  }
+  c.map_tile_crs = m.choice("tile_crs", c.map_tile_crs, {"WGS84", "GCJ02"});
+  c.map_attribution = m.string("attribution", "");
+  c.map_max_zoom = static_cast<int>(m.integer("max_zoom", c.map_max_zoom, 1, 22));
+  m.finish();
   s.finish();
   return c;
 }

@@ -45,6 +45,13 @@ struct ApiConfig {
   std::int64_t retention_max_age_days = 90;  // 0: keep forever
   std::uint64_t retention_max_bytes = 0;     // 0: no limit
   std::int64_t retention_sweep_interval_ms = 3'600'000;
+  // The console's basemap: an XYZ tile URL ({z}/{x}/{y}) of the city's own tile service and
+  // the system its tiles are drawn in (GCJ02 for most Chinese services, else WGS84). Empty:
+  // the grid outlines are the map.
+  std::string map_tile_url;
+  std::string map_tile_crs = "GCJ02";
+  std::string map_attribution;
+  int map_max_zoom = 18;
 
   static ApiConfig read(config::Section& s);
 };

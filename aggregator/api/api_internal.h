@@ -79,6 +79,12 @@ std::optional<json> parse_body(const http::Request& req, const std::set<std::str
                                http::Response& error);
 
 json case_json(const cases::Case& c, std::int64_t now_ms, bool with_children);
+
+// The opaque `next` cursor of a page ("k<id>" newest first, "d<due key>.<id>" by deadline),
+// empty at the end; parse_cursor() sets the query's matching cursor (false: not a cursor of
+// the query's order).
+std::string cursor_of(const store::CasePage& page);
+bool parse_cursor(const std::string& text, store::CaseQuery& q);
 bool is_overdue(const cases::Case& c, std::int64_t now_ms);
 
 // The Prometheus page: the registry's figures, with the gauges read at scrape time (cases by

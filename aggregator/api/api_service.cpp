@@ -14,7 +14,11 @@
 #include <thread>
 
 #include "aggregator/api/api_internal.h"
+#include "aggregator/api/case_names.h"
 #include "aggregator/api/feed_hub.h"
+#include "aggregator/api/indicator_views.h"
+#include "aggregator/api/map_views.h"
+#include "aggregator/api/open311_form.h"
 #include "aggregator/cases/case_json.h"
 #include "aggregator/cases/case_service.h"
 #include "aggregator/cases/class_catalog.h"
@@ -83,6 +87,7 @@ struct ApiService::Impl {
       grid_geojson = json::parse(ss.str(), nullptr, false);
       if (grid_geojson.is_discarded()) grid_geojson = json();
     }
+    if (ctx.indicators) indicator_config = *ctx.indicators;
     feed = std::make_unique<FeedHub>(ctx.case_db_path);
     if (ctx.cases) ctx.cases->subscribe(*feed);  // its outputs wake the feed
     http::ServerOptions o;
@@ -236,9 +241,9 @@ struct ApiService::Impl {
   Response list_cases(Request& req, const Principal& p) {
     store::CaseQuery q;
     auto bad = [](const std::string& why) { return Response::error(400, "bad_request", why); };
-    static const std::set<std::string> kKnown = {"cell",    "state",  "class", "department",
-                                                 "source",  "camera", "from",  "to",
-                                                 "overdue", "review", "limit", "after"};
+    static const std::set<std::string> kKnown = {"cell",   "state", "class", "department", "source",
+                                                 "camera", "from",  "to",    "overdue",    "review",
+                                                 "limit",  "after", "open",  "sort"};
     for (const auto& [k, v] : req.query) {
       if (!kKnown.count(k)) return bad("unknown query parameter \"" + k + "\"");
     }
@@ -278,10 +283,17 @@ struct ApiService::Impl {
       if (!n || *n < 1 || *n > 200) return bad("limit must be 1..200");
       q.limit = static_cast<int>(*n);
     }
+    if (auto v = req.query_or("open"); !v.empty()) {
+      if (v != "true" && v != "false") return bad("open must be true or false");
+      q.open_only = v == "true";
+    }
+    if (auto v = req.query_or("sort", "newest"); v == "deadline") {
+      q.order = store::CaseQuery::Order::kDeadline;
+    } else if (v != "newest") {
+      return bad("sort must be newest or deadline");
+    }
     if (auto v = req.query_or("after"); !v.empty()) {
-      auto n = v.size() > 1 && v[0] == 'k' ? to_int(v.substr(1)) : std::nullopt;
-      if (!n || *n < 1) return bad("after is not a cursor from a previous page");
-      q.before_id = *n;
+      if (!parse_cursor(v, q)) return bad("after is not a cursor from a previous page");
     }
     if (p.role == Role::kDepartment) {
       if (q.department && *q.department != p.department) {
@@ -291,6 +303,9 @@ struct ApiService::Impl {
     }
     auto r = readers.lease();
     store::CasePage page = r->cases.list(q);
+    // The total of the filtered list, on its first page.
+    const bool first_page = !q.before_id && !q.after_deadline;
+    const std::int64_t total = first_page ? r->cases.count(q) : -1;
     // The store's JSON of each case plus "overdue", spliced without a second parse.
     const std::int64_t t = now();
     std::string out = "{\"items\":[";
@@ -298,17 +313,20 @@ struct ApiService::Impl {
       std::string one = cases::to_json(page.cases[i], false);
       one.pop_back();  // the closing brace
       out += (i ? "," : "") + one +
-             ",\"overdue\":" + (is_overdue(page.cases[i], t) ? "true" : "false") + "}";
+             ",\"overdue\":" + (is_overdue(page.cases[i], t) ? "true" : "false") +
+             ",\"names\":" + names.json_text(page.cases[i]) + "}";
     }
     out += "],\"next\":";
-    out += page.next_before_id ? "\"k" + std::to_string(*page.next_before_id) + "\""
-                               : std::string("null");
+    const std::string next = cursor_of(page);
+    out += next.empty() ? std::string("null") : "\"" + next + "\"";
+    if (total >= 0) out += ",\"total\":" + std::to_string(total);
     out += "}";
     return Response::json(200, std::move(out));
   }
 
   json detail_json(Reader& r, const cases::Case& c, const Principal& p) {
     json j = case_json(c, now(), true);
+    j["names"] = names.of(c);
     for (auto& rep : j["reports"]) {
       json ev = json::array();
       const std::string event_id = rep.value("event_id", "");
@@ -513,8 +531,11 @@ struct ApiService::Impl {
       return bad("location out of range");
     }
     if (loc.contains("crs")) {
-      auto crs = loc["crs"].is_string() ? protocol::crs_from_string(loc["crs"].get<std::string>())
-                                        : std::nullopt;
+      // Documented lower case; matched in any case.
+      std::string name = loc["crs"].is_string() ? loc["crs"].get<std::string>() : std::string();
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+      auto crs = protocol::crs_from_string(name);
       if (!crs) return bad("location.crs must be wgs84, gcj02 or cgcs2000");
       m.location.crs = *crs;
     }
@@ -561,9 +582,9 @@ struct ApiService::Impl {
   // ---- indicators ----
   Response indicators(Request& req, const Principal& p) {
     auto bad = [](const std::string& why) { return Response::error(400, "bad_request", why); };
-    static const std::set<std::string> kKnown = {"cell",     "department", "class", "source",
-                                                 "detector", "camera",     "from",  "to",
-                                                 "group_by", "cell_digits"};
+    static const std::set<std::string> kKnown = {"cell",     "department",  "class",    "source",
+                                                 "detector", "camera",      "from",     "to",
+                                                 "group_by", "cell_digits", "interval", "format"};
     for (const auto& [k, v] : req.query) {
       if (!kKnown.count(k)) return bad("unknown query parameter \"" + k + "\"");
     }
@@ -607,46 +628,80 @@ struct ApiService::Impl {
         }
       }
     }
-    std::vector<cases::IndicatorRow> rows;
+    q.as_of_ms = now();
+    std::optional<TrendInterval> interval;
+    if (auto v = req.query_or("interval"); !v.empty()) {
+      interval = trend_interval_from_string(v);
+      if (!interval) return bad("interval must be week or month");
+    }
+    const std::string format = req.query_or("format", "json");
+    if (format != "json" && format != "csv") return bad("format must be json or csv");
+    std::vector<cases::Case> in_period;
     {
       auto r = readers.lease();
-      rows = cases::compute_indicators(r->cases.for_indicators(q.from_ms, q.to_ms, q.cell_prefix),
-                                       q, indicator_config);
+      in_period = r->cases.for_indicators(q.from_ms, q.to_ms, q.cell_prefix);
+    }
+    // One period, or the weeks/months of a trend (in the district's time).
+    std::vector<TrendPeriod> periods = {{q.from_ms, q.to_ms, ""}};
+    if (interval) {
+      periods = split_periods(q.from_ms, q.to_ms, *interval, ctx.utc_offset_minutes);
+      if (periods.size() > 520) return bad("too many periods (at most 520)");
     }
     json out = json::array();
-    for (const auto& row : rows) {
-      if (!only.empty() && row.group != only) continue;
-      const auto& c = row.counts;
-      json counts = {{"received", c.received},
-                     {"filed", c.filed},
-                     {"rejected", c.rejected},
-                     {"false_alarms", c.false_alarms},
-                     {"due_to_close", c.due_to_close},
-                     {"closed", c.closed},
-                     {"closed_on_time", c.closed_on_time},
-                     {"reworked", c.reworked},
-                     {"extended", c.extended},
-                     {"evaluated", c.evaluated},
-                     {"satisfied", c.satisfied}};
-      json rates = json::array();
-      for (const auto& rv : row.rates) {
-        rates.push_back({{"name", rv.name},
-                         {"numerator", rv.numerator},
-                         {"denominator", rv.denominator},
-                         {"defined", rv.defined},
-                         {"text", rv.text},
-                         {"value", rv.defined ? json(rv.value()) : json()}});
+    for (const auto& period : periods) {
+      cases::IndicatorQuery pq = q;
+      pq.from_ms = period.from_ms;
+      pq.to_ms = period.to_ms;
+      auto rows = cases::compute_indicators(in_period, pq, indicator_config);
+      if (interval && rows.empty() && q.group_by == cases::GroupBy::kTotal) {
+        rows.push_back(empty_indicator_row("total", indicator_config));  // a trend shows zeros
       }
-      out.push_back({{"group", row.group},
-                     {"counts", std::move(counts)},
-                     {"mean_close_ms", row.mean_close_ms},
-                     {"p90_close_ms", row.p90_close_ms},
-                     {"rates", std::move(rates)}});
+      for (const auto& row : rows) {
+        if (!only.empty() && row.group != only) continue;
+        json j = indicator_row_json(row);
+        if (interval) {
+          j["period"] = period.label;
+          j["period_from_ms"] = period.from_ms;
+          j["period_to_ms"] = period.to_ms;
+        }
+        out.push_back(std::move(j));
+      }
     }
-    return json_response(200, {{"from_ms", q.from_ms},
-                               {"to_ms", q.to_ms},
-                               {"group_by", group},
-                               {"rows", std::move(out)}});
+    json answer = {{"from_ms", q.from_ms},
+                   {"to_ms", q.to_ms},
+                   {"as_of_ms", q.as_of_ms},
+                   {"group_by", group},
+                   {"definitions", rate_definitions_json(indicator_config)},
+                   {"rows", std::move(out)}};
+    if (interval) {
+      answer["interval"] = req.query_or("interval");
+      answer["utc_offset_minutes"] = ctx.utc_offset_minutes;
+    }
+    if (format == "csv") {
+      return Response::text(200, indicators_csv(answer), "text/csv; charset=utf-8")
+          .with_header("Content-Disposition", "attachment; filename=\"indicators.csv\"");
+    }
+    return json_response(200, answer);
+  }
+
+  // ---- map: open cases per cell (map_views.h) ----
+  Response map_open(Request& req, const Principal& p) {
+    for (const auto& [k, v] : req.query) {
+      if (k != "digits") {
+        return Response::error(400, "bad_request", "unknown query parameter \"" + k + "\"");
+      }
+    }
+    std::size_t digits = 15;
+    if (auto v = req.query_or("digits"); !v.empty()) {
+      auto n = to_int(v);
+      if (!n || *n < 6 || *n > 21 || *n % 3 != 0)
+        return Response::error(400, "bad_request", "digits must be 6, 9, 12, 15, 18 or 21");
+      digits = static_cast<std::size_t>(*n);
+    }
+    std::optional<std::string> dept;
+    if (p.role == Role::kDepartment) dept = p.department;
+    auto r = readers.lease();
+    return json_response(200, open_cases_by_cell(r->cases.open_by_cell(now(), dept), digits));
   }
 
   // ---- grid and cameras ----
@@ -655,6 +710,9 @@ struct ApiService::Impl {
     json fc = {{"type", "FeatureCollection"}, {"features", json::array()}};
     if (!grid_geojson.is_object() || !grid_geojson.contains("features"))
       return json_response(200, fc);
+    // As in the grid file, so that the answer loads as a grid file again.
+    if (grid_geojson.contains("coordinate_system"))
+      fc["coordinate_system"] = grid_geojson["coordinate_system"];
     for (const auto& f : grid_geojson["features"]) {
       if (!f.contains("properties") || !f["properties"].contains("code")) continue;
       const std::string code = f["properties"]["code"].get<std::string>();
@@ -691,6 +749,7 @@ struct ApiService::Impl {
                                   {"geometry", point(g)},
                                   {"properties",
                                    {{"camera_id", id},
+                                    {"name", cam.name},
                                     {"device_id", cam.device_id},
                                     {"zone", zone},
                                     {"spot", spot},
@@ -959,6 +1018,16 @@ struct ApiService::Impl {
     }
     rt.add("GET", "/api/v1/dead-letters",
            with_engine([this](Request& r, const Principal& p) { return dead_letters(r, p); }));
+    rt.add("GET", "/api/v1/map/open",
+           with_engine([this](Request& r, const Principal& p) { return map_open(r, p); }));
+    rt.add("GET", "/api/v1/catalog", authed([this](Request&, const Principal&) {
+             json j = catalog_json(ctx.classes, ctx.utc_offset_minutes);
+             j["map"] = {{"tile_url", config.map_tile_url},
+                         {"tile_crs", config.map_tile_crs},
+                         {"attribution", config.map_attribution},
+                         {"max_zoom", config.map_max_zoom}};
+             return json_response(200, j);
+           }));
     rt.add("GET", "/api/v1/grid/cells",
            authed([this](Request& r, const Principal& p) { return grid_cells(r, p); }));
     rt.add("GET", "/api/v1/cameras",
@@ -1042,6 +1111,7 @@ struct ApiService::Impl {
   std::mutex audit_mu;
   std::unique_ptr<sqlite::Database> audit_db;
   json grid_geojson;
+  CaseNames names{ctx.classes, ctx.grid, ctx.cameras};
   cases::IndicatorConfig indicator_config;
   std::mutex codec_mu;
   std::map<std::string, std::string> codecs;
@@ -1071,64 +1141,9 @@ std::string iso8601(std::int64_t ms) {
   return buf;
 }
 
-// "2026-11-24T10:00:00Z", "2026-11-24T10:00:00+08:00" or "2026-11-24" → UTC ms.
-std::optional<std::int64_t> parse_iso8601(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  char tail[16] = {};
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%15s", &y, &mo, &d, &h, &mi, &sec, tail);
-  if (n != 3 && n < 6) return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  std::int64_t t = static_cast<std::int64_t>(timegm(&tm));
-  std::string z(tail);
-  if (n == 7 && !z.empty() && z != "Z") {
-    // Skip fractional seconds.
-    std::size_t i = 0;
-    if (z[0] == '.') {
-      i = 1;
-      while (i < z.size() && std::isdigit(static_cast<unsigned char>(z[i]))) ++i;
-    }
-    z = z.substr(i);
-    if (!z.empty() && z != "Z") {
-      int oh = 0, om = 0;
-      if ((z[0] != '+' && z[0] != '-') || std::sscanf(z.c_str() + 1, "%2d:%2d", &oh, &om) != 2) {
-        return std::nullopt;
-      }
-      const int off = (oh * 60 + om) * 60;
-      t -= z[0] == '+' ? off : -off;
-    }
-  }
-  return t * 1000;
-}
-
 bool closed_state(cases::State s) {
   return s == cases::State::kClosed || s == cases::State::kEvaluated ||
          s == cases::State::kRejected || s == cases::State::kSelfCorrected;
-}
-
-// application/x-www-form-urlencoded → map.
-std::map<std::string, std::string> parse_form(const std::string& body) {
-  std::map<std::string, std::string> out;
-  std::size_t pos = 0;
-  while (pos <= body.size()) {
-    std::size_t amp = body.find('&', pos);
-    if (amp == std::string::npos) amp = body.size();
-    std::string pair = body.substr(pos, amp - pos);
-    if (!pair.empty()) {
-      auto eq = pair.find('=');
-      auto k = http::percent_decode(pair.substr(0, eq), true);
-      auto v = http::percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1), true);
-      if (k && v) out[*k] = *v;
-    }
-    pos = amp + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -1260,34 +1275,9 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
     return Response::json(200, json::array({request_json(*c)}).dump());
   });
   rt.add("POST", "/open311/v2/requests.json", [&impl, caller](Request& req) {
-    std::map<std::string, std::string> f;
-    const std::string type = req.header("content-type");
-    if (type.rfind("application/json", 0) == 0) {
-      json j = json::parse(req.body, nullptr, false);
-      if (j.is_discarded() || !j.is_object())
-        return open311_error(400, "the body is not a JSON object");
-      for (const auto& [k, v] : j.items()) {
-        if (v.is_string()) {
-          f[k] = v.get<std::string>();
-        } else if (v.is_number()) {
-          f[k] = v.dump();
-        } else {
-          return open311_error(400, "field " + k + " must be a string or a number");
-        }
-      }
-    } else {
-      f = parse_form(req.body);
-    }
-    static const std::set<std::string> kKnown = {
-        "api_key",   "jurisdiction_id", "service_code", "lat",
-        "long",      "address_string",  "address_id",   "email",
-        "device_id", "account_id",      "first_name",   "last_name",
-        "phone",     "description",     "media_url",    "external_id"};
-    for (const auto& [k, v] : f) {
-      if (!kKnown.count(k) && k.rfind("attribute[", 0) != 0) {
-        return open311_error(400, "unknown field " + k);
-      }
-    }
+    Open311Body body = parse_open311_body(req.header("content-type"), req.body);
+    if (!body.error.empty()) return open311_error(400, body.error);
+    auto& f = body.fields;
     Response err;
     auto p = caller(req, f["api_key"], err);
     if (!p) {
@@ -1300,25 +1290,12 @@ void add_open311_routes(http::Router& rt, ApiService::Impl& impl) {
     }
     if (!impl.ctx.cases) return open311_error(503, "the grid engine is off");
     if (f["service_code"].empty()) return open311_error(400, "service_code is required");
-    std::optional<double> lat;
-    try {
-      std::size_t used = 0;
-      const double la = std::stod(f["lat"], &used);
-      if (used != f["lat"].size()) throw std::invalid_argument("lat");
-      const double lo = std::stod(f["long"], &used);
-      if (used != f["long"].size()) throw std::invalid_argument("long");
-      if (la < -90 || la > 90 || lo < -180 || lo > 180) throw std::invalid_argument("range");
-      lat = la;
-      f["long"] = std::to_string(lo);
-    } catch (const std::exception&) {
-      return open311_error(400, "lat and long (WGS84 decimal degrees) are required");
-    }
+    const auto location = open311_location(f["lat"], f["long"]);
+    if (!location) return open311_error(400, "lat and long (WGS84 decimal degrees) are required");
     cases::ManualReport m;
     m.source = cases::Source::kHotline;
     m.class_code = f["service_code"];
-    m.location.lat = *lat;
-    m.location.lon = std::stod(f["long"]);
-    m.location.crs = protocol::Crs::kWgs84;
+    m.location = *location;
     m.description = f["description"];
     if (m.description.size() > 4000) return open311_error(400, "description is too long");
     m.external_id = f["external_id"].empty() ? http::random_token(12) : f["external_id"];

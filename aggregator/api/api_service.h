@@ -28,6 +28,7 @@ class FleetView;
 namespace gridsight::cases {
 class CaseService;
 class ClassCatalog;
+struct IndicatorConfig;
 }  // namespace gridsight::cases
 
 namespace gridsight::api {
@@ -42,7 +43,9 @@ struct ApiContext {
   const grid::GridModel* grid = nullptr;
   const grid::CameraRegistry* cameras = nullptr;
   const cases::ClassCatalog* classes = nullptr;
-  std::string grid_file;  // the GeoJSON the grid came from (geometries for /grid/cells)
+  const cases::IndicatorConfig* indicators = nullptr;  // null: the built-in rate definitions
+  int utc_offset_minutes = 480;  // the district's time (the working calendar's): trends, display
+  std::string grid_file;         // the GeoJSON the grid came from (geometries for /grid/cells)
   const Clock* clock = nullptr;
   Metrics* metrics = nullptr;
   aggregator::fleet::FleetView* fleet = nullptr;  // null: no fleet routes, no fleet alerts

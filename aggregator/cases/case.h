@@ -48,8 +48,9 @@ enum class Action {
   kSelfCorrectionPersisted,  // system: still there after the period
   kRemind,                   // system: deadline reminder (no state change)
   kSupervise,                // system: a supervision round (no state change)
+  kIncidentEnded,            // system: the source camera no longer sees it (no state change)
 };
-inline constexpr int kActionCount = 18;
+inline constexpr int kActionCount = 19;
 
 enum class Source { kAiCamera, kGridWorker, kHotline };
 enum class Satisfaction { kSatisfied, kBasicallySatisfied, kDissatisfied };

@@ -42,6 +42,7 @@ Case CaseEngine::act(CaseId id, const Command& cmd) {
     case Action::kReport:
     case Action::kRemind:
     case Action::kSupervise:
+    case Action::kIncidentEnded:
     case Action::kSelfCorrectionCleared:
     case Action::kSelfCorrectionPersisted:
       invalid(std::string(to_string(cmd.action)) + " is done by the engine, not by a command");
@@ -101,6 +102,10 @@ Case CaseEngine::act(CaseId id, const Command& cmd) {
       transition(c, p, Action::kResolve, cmd.actor, now,
                  c.departments.size() > 1 ? a->department + ": " + cmd.note : cmd.note,
                  all ? std::nullopt : std::optional<State>(State::kDispatched));
+      if (const EventClass* cls = classes_.find(c.class_code);
+          all && cls && cls->camera_end == EventClass::CameraEnd::kVerify) {
+        verify_by_camera(c, p, now);  // the camera already said it is gone
+      }
       break;
     }
     case Action::kVerify:

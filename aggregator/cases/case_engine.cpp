@@ -29,6 +29,8 @@ const char* to_string(IngestResult::Kind k) {
       return "unmapped";
     case IngestResult::Kind::kUnlocated:
       return "unlocated";
+    case IngestResult::Kind::kUpdated:
+      return "updated";
   }
   return "?";
 }
@@ -141,6 +143,7 @@ Case CaseEngine::load(CaseId id) {
 }
 
 IngestResult CaseEngine::on_event(const protocol::Event& event, std::int64_t received_ms) {
+  if (event.is_update()) return on_update(event, received_ms);
   if (store_.case_of_event(event.event_id)) return {IngestResult::Kind::kDuplicate, 0};
   const EventClass* cls = classes_.for_edge_type(event.type);
   if (!cls) {

@@ -44,6 +44,9 @@ namespace gridsight::cases {
 class ClassCatalog;
 class WorkingCalendar;
 
+// The history note of Action::kIncidentEnded (docs/cases.md), also the update's report note.
+inline constexpr const char* kIncidentEndedNote = "the camera no longer sees it";
+
 // A report from a person: a grid worker's app or the hotline (through the API).
 struct ManualReport {
   Source source = Source::kGridWorker;
@@ -57,7 +60,8 @@ struct ManualReport {
 };
 
 struct IngestResult {
-  enum class Kind { kNewCase, kMerged, kRecurrence, kDuplicate, kUnmapped, kUnlocated };
+  // kUpdated: an incident update (protocol 1.1) attached to its incident's case.
+  enum class Kind { kNewCase, kMerged, kRecurrence, kDuplicate, kUnmapped, kUnlocated, kUpdated };
   Kind kind = Kind::kNewCase;
   CaseId case_id = 0;  // 0 for kUnmapped / kUnlocated
 };
@@ -85,11 +89,18 @@ class CaseEngine {
   CaseEngine(const CaseEngine&) = delete;
   CaseEngine& operator=(const CaseEngine&) = delete;
 
+  // An update (event.is_update()) goes to on_update.
   IngestResult on_event(const protocol::Event& event, std::int64_t received_ms);
   // Several stored events (each with its own received time) in one store transaction, which
   // also moves the event cursor to the last one's row (when rows are set). On an exception
   // nothing of the batch is kept and the memory state is reloaded from the store.
   std::vector<IngestResult> on_events(const std::vector<StoredEvent>& events);
+  // An incident update from the camera that reported it (protocol 1.1), for the case of the
+  // incident's first event; never opens a case. "ended" records kIncidentEnded ("the camera
+  // no longer sees it", with the closing snapshot's hash) and, for a class with
+  // camera_end: verify, verifies the case once it is resolved. kUnmapped when no case holds
+  // the incident.
+  IngestResult on_update(const protocol::Event& update, std::int64_t received_ms);
   // Throws CaseError(kInvalidArgument) for an unknown class or a location in no cell.
   IngestResult report(const ManualReport& report);
 
@@ -131,6 +142,9 @@ class CaseEngine {
   Case load(CaseId id);
   void check_self_correction(Case& c, Pending& p, std::int64_t now_ms, RecheckAnswer a);
   void check_deadline(Case& c, Pending& p, std::int64_t now_ms);
+  // A resolved case whose camera said, since its dispatch, that the incident ended is
+  // verified (class camera_end: verify).
+  void verify_by_camera(Case& c, Pending& p, std::int64_t now_ms);
   void reload();  // memory state from the store
 
   const grid::GridModel& grid_;

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aggregator/cases/case.h"
@@ -29,12 +30,26 @@ struct CaseQuery {
   std::optional<cases::CaseId> before_id;
   // Overdue at this time: dispatched with a due time before it.
   std::optional<std::int64_t> overdue_at_ms;
+  bool open_only = false;  // open states only (not terminal, not closed): cases::is_open
+  // kNewest: id descending, paged by before_id. kDeadline: the nearest due time first (cases
+  // without one last), then id ascending, paged by after_deadline.
+  enum class Order { kNewest, kDeadline };
+  Order order = Order::kNewest;
+  std::optional<std::pair<std::int64_t, cases::CaseId>> after_deadline;  // (due key, id)
   int limit = 50;
 };
 
 struct CasePage {
   std::vector<cases::Case> cases;               // without history and reports (see get())
-  std::optional<cases::CaseId> next_before_id;  // set when more may follow
+  std::optional<cases::CaseId> next_before_id;  // set when more may follow (kNewest)
+  std::optional<std::pair<std::int64_t, cases::CaseId>> next_after_deadline;  // (kDeadline)
+};
+
+// Open cases of one cell (map aggregation).
+struct CellCount {
+  std::string cell_code;
+  std::int64_t open = 0;
+  std::int64_t overdue = 0;  // dispatched, past the due time
 };
 
 // A stored event the engine failed on `attempts` times while the store itself worked (a
@@ -81,6 +96,12 @@ class CaseStore {
   // and reports; the engine loads them on start.
   virtual std::vector<cases::Case> active_cases() = 0;
   virtual CasePage list(const CaseQuery& query) = 0;
+  // How many cases match the query's filters (its cursor and limit are ignored).
+  virtual std::int64_t count(const CaseQuery& query) = 0;
+  // Open cases per cell, with how many are overdue at `now_ms`; only cases with a part for
+  // `department` when it is set.
+  virtual std::vector<CellCount> open_by_cell(std::int64_t now_ms,
+                                              const std::optional<std::string>& department) = 0;
   // Cases reported in [from, to) or filed/closed before `to`, under `cell_prefix`, for
   // indicators (without history and reports).
   virtual std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,

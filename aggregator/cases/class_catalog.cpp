@@ -59,7 +59,14 @@ struct Defaults {
   std::int64_t self_correction_ms = 0;
   bool review = true;
   bool auto_dispatch = true;
+  EventClass::CameraEnd camera_end = EventClass::CameraEnd::kSuggest;
 };
+
+EventClass::CameraEnd read_camera_end(config::Section& s, EventClass::CameraEnd d) {
+  std::string v = s.choice("camera_end", d == EventClass::CameraEnd::kVerify ? "verify" : "suggest",
+                           {"suggest", "verify"});
+  return v == "verify" ? EventClass::CameraEnd::kVerify : EventClass::CameraEnd::kSuggest;
+}
 
 EventClass read_class(config::Section& s, const Defaults& d) {
   EventClass c;
@@ -80,6 +87,7 @@ EventClass read_class(config::Section& s, const Defaults& d) {
   c.self_correction_ms = s.duration_ms("self_correction", d.self_correction_ms, 0, kDay);
   c.review = s.boolean("review", d.review);
   c.auto_dispatch = s.boolean("auto_dispatch", d.auto_dispatch);
+  c.camera_end = read_camera_end(s, d.camera_end);
   for (auto& a : s.list("areas")) {
     AreaRule r;
     r.cell_prefix = a.required_string("cell");
@@ -107,12 +115,27 @@ ClassCatalog ClassCatalog::read(config::Section& s) {
     d.self_correction_ms = ds.duration_ms("self_correction", 0, 0, kDay);
     d.review = ds.boolean("review", true);
     d.auto_dispatch = ds.boolean("auto_dispatch", true);
+    d.camera_end = read_camera_end(ds, d.camera_end);
     ds.finish();
+  }
+  for (auto& ds : s.list("departments")) {
+    Department dep;
+    dep.id = ds.required_string("id");
+    dep.name = ds.required_string("name");
+    dep.english = ds.string("english", "");
+    if (cat.department(dep.id)) ds.fail("id", "department " + dep.id + " is listed twice");
+    ds.finish();
+    cat.add_department(std::move(dep));
   }
   for (auto& cs : s.list("classes")) {
     std::string where = cs.where("code");
+    std::string dep_where = cs.where("department");
     EventClass c = read_class(cs, d);
     if (cat.find(c.code)) throw config::Error(where + ": class " + c.code + " is listed twice");
+    if (!cat.departments_.empty() && !cat.department(c.department)) {
+      throw config::Error(dep_where + ": department " + c.department +
+                          " is not in the departments list");
+    }
     cat.add(std::move(c));
   }
   for (auto& m : s.list("mapping")) {
@@ -125,6 +148,19 @@ ClassCatalog ClassCatalog::read(config::Section& s) {
   }
   s.finish();
   return cat;
+}
+
+const Department* ClassCatalog::department(const std::string& id) const {
+  auto it = departments_.find(id);
+  return it == departments_.end() ? nullptr : &it->second;
+}
+
+const EventClass* ClassCatalog::find_any_generation(const std::string& code) const {
+  if (const EventClass* c = find(code)) return c;
+  for (const auto& [k, c] : classes_) {
+    if (!c.legacy_code.empty() && c.legacy_code == code) return &c;
+  }
+  return nullptr;
 }
 
 void ClassCatalog::add(EventClass c) {

@@ -45,6 +45,11 @@ struct EventClass {
   std::int64_t self_correction_ms = 0;                   // 0: none
   bool review = true;                                    // operator confirms before filing
   bool auto_dispatch = true;  // filed cases go to the routed department at once
+  // When the reporting camera says the incident ended (it no longer sees it): kSuggest only
+  // records it and suggests verification; kVerify verifies a resolved case by itself (and a
+  // case resolved later, once its departments report back). A supervisor still closes it.
+  enum class CameraEnd { kSuggest, kVerify };
+  CameraEnd camera_end = CameraEnd::kSuggest;
   std::vector<AreaRule> areas;
 };
 

@@ -22,6 +22,8 @@ std::int64_t Counts::get(const std::string& n) const {
   if (n == "extended") return extended;
   if (n == "evaluated") return evaluated;
   if (n == "satisfied") return satisfied;
+  if (n == "open") return open;
+  if (n == "overdue") return overdue;
   return -1;
 }
 
@@ -152,6 +154,7 @@ std::vector<IndicatorRow> compute_indicators(const std::vector<Case>& cases,
   std::map<std::string, Acc> groups;
   auto in = [&](std::int64_t t) { return t != 0 && t >= q.from_ms && t < q.to_ms; };
   auto by_end = [&](std::int64_t t) { return t != 0 && t < q.to_ms; };
+  const std::int64_t as_of = q.as_of_ms ? q.as_of_ms : q.to_ms;
   for (const Case& c : cases) {
     if (c.cell_code.compare(0, q.cell_prefix.size(), q.cell_prefix) != 0) continue;
     bool received = in(c.reported_ms);
@@ -162,6 +165,10 @@ std::vector<IndicatorRow> compute_indicators(const std::vector<Case>& cases,
       Counts& n = a.counts;
       if (received) {
         ++n.received;
+        if (is_open(c.state)) {
+          ++n.open;
+          if (c.state == State::kDispatched && c.due_ms != 0 && c.due_ms < as_of) ++n.overdue;
+        }
         if (c.state == State::kRejected) {
           ++n.rejected;
           if (c.rejection_label == "false_alarm") ++n.false_alarms;

@@ -16,7 +16,8 @@ class Section;
 namespace gridsight::cases {
 
 // Counts of one group. Names (for rate specs): received, filed, rejected, false_alarms,
-// due_to_close, closed, closed_on_time, reworked, extended, evaluated, satisfied.
+// due_to_close, closed, closed_on_time, reworked, extended, evaluated, satisfied, open,
+// overdue.
 struct Counts {
   std::int64_t received = 0;
   std::int64_t filed = 0;
@@ -29,6 +30,8 @@ struct Counts {
   std::int64_t extended = 0;
   std::int64_t evaluated = 0;
   std::int64_t satisfied = 0;  // satisfied or basically satisfied
+  std::int64_t open = 0;       // received in the period and still open at `as_of_ms`
+  std::int64_t overdue = 0;    // of those, dispatched and past their due time at `as_of_ms`
   // The count called `name`, or -1 for an unknown name.
   std::int64_t get(const std::string& name) const;
 };
@@ -77,6 +80,7 @@ struct IndicatorQuery {
   std::string cell_prefix;  // subtree; empty: everything
   GroupBy group_by = GroupBy::kTotal;
   std::size_t cell_digits = 15;  // kCell: group by the code prefix of this length
+  std::int64_t as_of_ms = 0;     // open/overdue are the cases' states now; 0: to_ms
 };
 
 struct IndicatorRow {

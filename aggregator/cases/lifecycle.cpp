@@ -34,6 +34,16 @@ constexpr Rule kRules[] = {
     {State::kResolved, Action::kRework, State::kDispatched},
     {State::kVerified, Action::kClose, State::kClosed},
     {State::kClosed, Action::kEvaluate, State::kEvaluated},
+    // The camera that reported it no longer sees it (protocol 1.1 update "ended"): recorded
+    // in any state before closing, without changing it.
+    {State::kSelfCorrection, Action::kIncidentEnded, State::kSelfCorrection},
+    {State::kReported, Action::kIncidentEnded, State::kReported},
+    {State::kFiled, Action::kIncidentEnded, State::kFiled},
+    {State::kDispatched, Action::kIncidentEnded, State::kDispatched},
+    {State::kReturned, Action::kIncidentEnded, State::kReturned},
+    {State::kParked, Action::kIncidentEnded, State::kParked},
+    {State::kResolved, Action::kIncidentEnded, State::kResolved},
+    {State::kVerified, Action::kIncidentEnded, State::kVerified},
 };
 
 }  // namespace
@@ -98,7 +108,8 @@ constexpr std::array<const char*, kActionCount> kActionNames = {"report",
                                                                 "self_correction_cleared",
                                                                 "self_correction_persisted",
                                                                 "remind",
-                                                                "supervise"};
+                                                                "supervise",
+                                                                "incident_ended"};
 constexpr std::array<const char*, 3> kSourceNames = {"ai_camera", "grid_worker", "hotline"};
 constexpr std::array<const char*, 3> kSatisfactionNames = {"satisfied", "basically_satisfied",
                                                            "dissatisfied"};

@@ -51,6 +51,8 @@ AggregatorConfig AggregatorConfig::read(config::Section& root) {
   e.finish();
   auto cs = root.section("cases");
   c.cases = CasesConfig::read(cs);
+  auto ind = root.section("indicators");
+  c.indicators = cases::IndicatorConfig::read(ind);
   auto fl = root.section("fleet");
   c.fleet = fleet::FleetConfig::read(fl);
   auto cn = root.section("connector");

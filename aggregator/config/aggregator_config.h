@@ -4,9 +4,10 @@
 
 #include <string>
 
-#include "aggregator/fleet/fleet_config.h"
 #include "aggregator/api/api_config.h"
+#include "aggregator/cases/indicators.h"
 #include "aggregator/dispatch/connector/connector_config.h"
+#include "aggregator/fleet/fleet_config.h"
 #include "aggregator/ingest/evidence_receiver.h"
 #include "aggregator/ingest/ingest.h"
 #include "common/mqtt/options.h"
@@ -41,9 +42,10 @@ struct AggregatorConfig {
   IngestConfig ingest;
   EvidenceConfig evidence;
   CasesConfig cases;
-  fleet::FleetConfig fleet;  // fleet table, alerts, remote commands (docs/fleet.md)
+  cases::IndicatorConfig indicators;     // rates shown by the API (docs/configuration.md)
+  fleet::FleetConfig fleet;              // fleet table, alerts, remote commands (docs/fleet.md)
   connector::ConnectorConfig connector;  // docs/connector.md
-  api::ApiConfig api;  // the HTTP API (docs/api.md)
+  api::ApiConfig api;                    // the HTTP API (docs/api.md)
 
   static AggregatorConfig read(config::Section& root);
   static AggregatorConfig load(const std::string& path);

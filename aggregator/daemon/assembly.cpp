@@ -194,7 +194,12 @@ struct Assembly::Parts {
       ctx.cameras = &case_data->cameras;
       ctx.classes = &case_data->classes;
       ctx.grid_file = cfg.cases.grid_file;
+      // The calendar's UTC offset: local midnight of a day vs. that day's UTC midnight.
+      constexpr std::int64_t kSomeDay = 20'000;
+      ctx.utc_offset_minutes =
+          static_cast<int>((kSomeDay * 86'400'000 - case_data->calendar.at(kSomeDay, 0)) / 60'000);
     }
+    ctx.indicators = &cfg.indicators;
     ctx.clock = &clock;
     ctx.metrics = &metrics;
     ctx.fleet = fleet_monitor.get();

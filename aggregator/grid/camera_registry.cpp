@@ -24,6 +24,7 @@ std::optional<protocol::GeoPoint> read_point(config::Section& parent, std::strin
 CameraEntry CameraEntry::read(config::Section& s) {
   CameraEntry c;
   c.id = s.required_string("id");
+  c.name = s.string("name", "");
   c.device_id = s.string("device", "");
   c.mounted_at = read_point(s, "mounted_at");
   c.watches = read_point(s, "watches");

@@ -28,6 +28,7 @@ struct ZoneEntry {
 
 struct CameraEntry {
   std::string id;
+  std::string name;  // what people call it ("建国里市场东门"); empty: none given
   std::string device_id;
   std::optional<protocol::GeoPoint> mounted_at;
   std::optional<protocol::GeoPoint> watches;  // default for zones without their own

@@ -71,6 +71,15 @@ namespace {
 
 using nlohmann::json;
 
+// "district", "street", "community", "base_grid", "fine1", "fine2" (as to_string(Level), the
+// names GET /api/v1/grid/cells gives) → the level's number.
+std::optional<int> level_from_name(const std::string& name) {
+  for (int l = 1; l <= kMaxLevel; ++l) {
+    if (name == to_string(static_cast<Level>(l))) return l;
+  }
+  return std::nullopt;
+}
+
 struct Feature {
   Cell cell;
   geo::MultiPolygon shape;
@@ -162,10 +171,17 @@ class Loader {
     std::optional<int> level;
     auto lv = props->find("level");
     if (lv != props->end()) {
-      if (!lv->is_number_integer() || lv->get<int>() < 1 || lv->get<int>() > kMaxLevel) {
-        return problem(id, ProblemKind::kBadFeature, "properties.level must be 1..6");
+      // A number 1..6 or the level's name as the API gives it ("district", "street", ...).
+      if (lv->is_number_integer() && lv->get<int>() >= 1 && lv->get<int>() <= kMaxLevel) {
+        level = lv->get<int>();
+      } else if (auto named =
+                     lv->is_string() ? level_from_name(lv->get<std::string>()) : std::nullopt) {
+        level = *named;
+      } else {
+        return problem(id, ProblemKind::kBadFeature,
+                       "properties.level must be 1..6 or district, street, community, "
+                       "base_grid, fine1, fine2");
       }
-      level = lv->get<int>();
     }
     ft.code_ok = check_code_form(ft, level);
     ft.shape_ok = read_geometry(f, id, ft.shape);

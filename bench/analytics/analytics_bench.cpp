@@ -180,9 +180,10 @@ Result measure(const std::vector<cv::Mat>& frames, int total, int warmup, F&& st
 
 Result run_rules(const std::vector<cv::Mat>& frames, int total, int warmup,
                  const std::string& rules, const std::string& objects = "") {
-  auto section = config::load_string(
-      std::string(kZones) + "motion: {absorb_time: 300s}\n" + objects + "rules:\n" + rules,
-      "bench.yaml");
+  // Background subtraction settings apply only with a rule that uses it (not tamper alone).
+  const std::string motion = rules == kTamper ? "" : "motion: {absorb_time: 300s}\n";
+  auto section = config::load_string(std::string(kZones) + motion + objects + "rules:\n" + rules,
+                                     "bench.yaml");
   analytics::CameraAnalytics cam(analytics::AnalyticsConfig::read(section));
   std::vector<analytics::Incident> out;
   out.reserve(64);

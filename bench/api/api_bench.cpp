@@ -5,6 +5,8 @@
 //  2. latency from a stored edge event to its notification on the live feed: the event is
 //     written to the event store and pushed to the case service as ingest does, the engine
 //     makes its case, the output wakes the feed, an SSE client receives it.
+//  3. the console's department queue (open cases by deadline, with the total) and the map's
+//     per-cell counts of every open case, at 16 clients, beside the same /healthz floor.
 // `--smoke` runs a small version for CI.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -285,6 +287,11 @@ int main(int argc, char** argv) {
   Figures q1 = load(port, 1, per_client_1, queue, auth);
   Figures q16 = load(port, 16, per_client_16, queue, auth);
   Figures h16 = load(port, 16, per_client_16 * 4, "/healthz", "");
+  // The console's other hot requests: a department's default queue (its open cases by
+  // deadline, with the total) and the map of every open case (per-cell counts).
+  Figures d16 =
+      load(port, 16, per_client_16, "/api/v1/cases?open=true&sort=deadline&limit=50", auth);
+  Figures m16 = load(port, 16, std::max(2, per_client_16 / 4), "/api/v1/map/open", auth);
 
   // ---- stored event → live feed ----
   feeder.start();
@@ -340,12 +347,17 @@ int main(int argc, char** argv) {
               q16.p50_ms, q16.p99_ms);
   std::printf("  %-34s %10.0f %10.2f %10.2f\n", "baseline: GET /healthz, 16 clients", h16.rps,
               h16.p50_ms, h16.p99_ms);
+  std::printf("  %-34s %10.0f %10.2f %10.2f\n", "open cases by deadline + total, 16", d16.rps,
+              d16.p50_ms, d16.p99_ms);
+  std::printf("  %-34s %10.0f %10.2f %10.2f\n", "map: open cases per cell, 16", m16.rps,
+              m16.p50_ms, m16.p99_ms);
   std::printf("stored edge event -> live feed notification (%d events):\n", feed_events);
   std::printf(
       "  p50 %.1f ms, p99 %.1f ms  (target p99 <= 500 ms; the case feed polls every 50 ms)\n",
       fl.p50_ms, fl.p99_ms);
-  if (q1.errors || q16.errors || h16.errors) {
-    std::fprintf(stderr, "FAIL: %zu requests failed\n", q1.errors + q16.errors + h16.errors);
+  if (q1.errors || q16.errors || h16.errors || d16.errors || m16.errors) {
+    std::fprintf(stderr, "FAIL: %zu requests failed\n",
+                 q1.errors + q16.errors + h16.errors + d16.errors + m16.errors);
     return 1;
   }
   return 0;

@@ -1,9 +1,10 @@
 // Makes realistic event streams for bench/spine/run.sh: either an edge outbox holding a
 // backlog of N events, or N encoded event messages on stdout (one per line, for mosquitto_pub -l).
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -11,6 +12,11 @@
 #include "protocol/ids.h"
 
 namespace {
+
+// `at`: the events of a district, spread over about 1.2 km x 1.2 km around this GCJ-02 point
+// (so that they fall into several grid cells and make many cases), from cameras the
+// aggregator does not know (placed by the event's own location).
+std::optional<gridsight::protocol::GeoPoint> at;
 
 gridsight::protocol::Event realistic(std::uint64_t n) {
   gridsight::protocol::Event e;
@@ -23,8 +29,15 @@ gridsight::protocol::Event realistic(std::uint64_t n) {
   e.zone = "no-parking-east";
   e.boxes.push_back({0.412, 0.533, 0.118, 0.091, "vehicle", 0.83, static_cast<std::int64_t>(n)});
   e.boxes.push_back({0.127, 0.602, 0.041, 0.137, "person", 0.71, static_cast<std::int64_t>(n + 1)});
-  e.location = gridsight::protocol::GeoPoint{120.155071, 30.274085, gridsight::protocol::Crs::kWgs84};
-  e.evidence.push_back({gridsight::protocol::content_hash(std::to_string(n)), 48213, "image/jpeg", "snapshot"});
+  e.location =
+      gridsight::protocol::GeoPoint{120.155071, 30.274085, gridsight::protocol::Crs::kWgs84};
+  if (at) {
+    e.location = *at;
+    e.location->lon += static_cast<double>(n % 97) * 0.00014 - 0.0068;
+    e.location->lat += static_cast<double>((n / 97) % 89) * 0.00012 - 0.0053;
+  }
+  e.evidence.push_back(
+      {gridsight::protocol::content_hash(std::to_string(n)), 48213, "image/jpeg", "snapshot"});
   e.attributes["detector"] = "mog2+tracker";
   e.attributes["dwell_s"] = "183";
   return e;
@@ -39,13 +52,19 @@ int main(int argc, char** argv) {
   app.add_option("--outbox", outbox_dir, "Fill the outbox in this folder (else print lines)");
   app.add_option("--device", device, "Device id");
   app.add_option("--count", count, "Number of events");
+  std::vector<double> lonlat;
+  app.add_option("--at", lonlat, "LON LAT (GCJ-02): events spread around this point")->expected(2);
   CLI11_PARSE(app, argc, argv);
+  if (lonlat.size() == 2) {
+    at = gridsight::protocol::GeoPoint{lonlat[0], lonlat[1], gridsight::protocol::Crs::kGcj02};
+  }
 
   if (!outbox_dir.empty()) {
     gridsight::Metrics metrics;
     gridsight::edge::OutboxConfig cfg;
     cfg.max_events = count + 1;
-    gridsight::edge::Outbox box(outbox_dir, device, cfg, gridsight::SystemClock::instance(), metrics);
+    gridsight::edge::Outbox box(outbox_dir, device, cfg, gridsight::SystemClock::instance(),
+                                metrics);
     for (std::uint64_t done = 0; done < count;) {
       std::vector<gridsight::edge::Draft> batch;
       for (std::uint64_t i = 0; i < 5000 && done + i < count; ++i) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/http/error_codes.h"
+
 namespace gridsight::http {
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -70,11 +72,10 @@ Response Router::route(Request& request) const {
     }
     allowed.insert(r.method);
   }
-  if (allowed.empty())
-    return Response::error(404, "not_found", "no such resource: " + request.path);
+  if (allowed.empty()) return Response::error(404, kNotFound, "no such resource: " + request.path);
   std::string allow;
   for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-  return Response::error(405, "method_not_allowed", request.method + " is not allowed here")
+  return Response::error(405, kMethodNotAllowed, request.method + " is not allowed here")
       .with_header("Allow", allow);
 }
 

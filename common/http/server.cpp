@@ -15,6 +15,8 @@
 #include <set>
 #include <thread>
 
+#include "common/http/error_codes.h"
+#include "common/http/wire.h"
 #include "common/metrics.h"
 
 namespace gridsight::http {
@@ -27,66 +29,6 @@ namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
 constexpr std::size_t kMaxQueuedStreamFrames = 1024;  // a reader that slow is dropped
-
-// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against a file size. nullopt: no usable single
-// range (the whole file is sent); {size, size}: unsatisfiable (416).
-struct ByteRange {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;  // inclusive
-};
-std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size, bool& invalid) {
-  invalid = false;
-  constexpr std::string_view kBytes = "bytes=";
-  if (header.substr(0, kBytes.size()) != kBytes) return std::nullopt;
-  std::string_view spec = header.substr(kBytes.size());
-  if (spec.find(',') != std::string_view::npos) return std::nullopt;  // multipart: whole file
-  const auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  auto number = [](std::string_view s, std::uint64_t& out) {
-    if (s.empty()) return false;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-  };
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  const std::string_view left = spec.substr(0, dash);
-  const std::string_view right = spec.substr(dash + 1);
-  if (left.empty()) {  // suffix: the last n bytes
-    if (!number(right, b) || b == 0) return std::nullopt;
-    if (size == 0) {
-      invalid = true;
-      return std::nullopt;
-    }
-    return ByteRange{size > b ? size - b : 0, size - 1};
-  }
-  if (!number(left, a)) return std::nullopt;
-  if (a >= size) {
-    invalid = true;
-    return std::nullopt;
-  }
-  if (right.empty()) return ByteRange{a, size - 1};
-  if (!number(right, b) || b < a) return std::nullopt;
-  return ByteRange{a, std::min(b, size - 1)};
-}
-
-void split_target(std::string_view target, Request& req) {
-  const auto q = target.find('?');
-  const std::string_view raw_path = target.substr(0, q);
-  req.path = percent_decode(raw_path, false).value_or(std::string(raw_path));
-  if (q == std::string_view::npos) return;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view item = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    if (item.empty()) continue;
-    const auto eq = item.find('=');
-    auto key = percent_decode(item.substr(0, eq), true);
-    auto value = eq == std::string_view::npos ? std::optional<std::string>("")
-                                              : percent_decode(item.substr(eq + 1), true);
-    if (key && value) req.query[*key] = *value;
-  }
-}
 
 struct StreamState;
 
@@ -264,16 +206,16 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     if (ec == bhttp::error::body_limit) {
       shared_.reject("body_too_large");
       return reply_and_close(Response::error(
-          413, "body_too_large",
+          413, kTooLarge,
           "request body exceeds " + std::to_string(shared_.options.max_body_bytes) + " bytes"));
     }
     if (ec == bhttp::error::header_limit) {
       shared_.reject("header_too_large");
-      return reply_and_close(Response::error(431, "header_too_large", "request header too large"));
+      return reply_and_close(Response::error(431, kTooLarge, "request header too large"));
     }
     if (ec) {
       shared_.reject("malformed");
-      return reply_and_close(Response::error(400, "malformed_request", ec.message()));
+      return reply_and_close(Response::error(400, kBadRequest, ec.message()));
     }
     handle(parser_->release());
   }
@@ -284,10 +226,9 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     req.target = std::string(msg.target());
     split_target(req.target, req);
     for (const auto& field : msg) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
+      const auto name = field.name_string();
+      const auto value = field.value();
+      add_header(req, {name.data(), name.size()}, {value.data(), value.size()});
     }
     req.body = std::move(msg.body());
     req.remote_address = remote_;
@@ -297,14 +238,14 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     version_ = msg.version();
 
     Response res;
-    if (req.path.find("..") != std::string::npos || req.path.empty() || req.path[0] != '/') {
-      res = Response::error(400, "bad_path", "path must be absolute and must not contain '..'");
+    if (!routable_path(req.path)) {
+      res = Response::error(400, kBadRequest, "path must be absolute and must not contain '..'");
     } else {
       try {
         res = shared_.router.route(req);
       } catch (const std::exception& e) {
         spdlog::error("{}: {} {} failed: {}", shared_.options.name, req.method, req.path, e.what());
-        res = Response::error(500, "internal_error", "the request could not be completed");
+        res = Response::error(500, kInternalError, "the request could not be completed");
       }
     }
     if (res.on_stream_open) return start_stream(std::move(res));
@@ -342,14 +283,14 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     std::error_code fec;
     const auto size = std::filesystem::file_size(*res.file, fec);
     if (fec || !std::filesystem::is_regular_file(*res.file)) {
-      return send(Response::error(404, "not_found", "no such file"));
+      return send(Response::error(404, kNotFound, "no such file"));
     }
     if (res.file_content_type_from_extension) res.content_type = content_type_for(*res.file);
     res.headers.emplace_back("Accept-Ranges", "bytes");
     bool invalid = false;
     auto range = range_header.empty() ? std::nullopt : parse_range(range_header, size, invalid);
     if (invalid) {
-      Response r = Response::error(416, "range_not_satisfiable", "range beyond the file's end");
+      Response r = Response::error(416, kRangeNotSatisfiable, "range beyond the file's end");
       r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
       return send(std::move(r));
     }
@@ -366,7 +307,7 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
       bhttp::file_body::value_type body;
       beast::error_code ec;
       body.open(res.file->c_str(), beast::file_mode::scan, ec);
-      if (ec) return send(Response::error(404, "not_found", "file cannot be opened"));
+      if (ec) return send(Response::error(404, kNotFound, "file cannot be opened"));
       auto msg = std::make_shared<bhttp::response<bhttp::file_body>>();
       msg->result(bhttp::status::ok);
       apply_common(*msg, res);
@@ -382,7 +323,7 @@ class Session final : public StreamOwner, public std::enable_shared_from_this<Se
     std::ifstream in(*res.file, std::ios::binary);
     in.seekg(static_cast<std::streamoff>(range->first));
     in.read(slice.data(), static_cast<std::streamsize>(slice.size()));
-    if (!in) return send(Response::error(500, "read_failed", "the file could not be read"));
+    if (!in) return send(Response::error(500, kInternalError, "the file could not be read"));
     res.status = 206;
     res.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
                                                   std::to_string(range->last) + "/" +

@@ -117,8 +117,10 @@ ClipInfo write_clip(const std::vector<PacketPtr>& all, const std::string& path) 
   if (info.frame_rate.num > 0) st->avg_frame_rate = info.frame_rate;
   ret = avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE);
   if (ret < 0) fail("cannot create " + path, ret);
+  // The camera time of the first frame, readable by any MP4 reader (ffprobe: format tags).
+  av_dict_set(&oc->metadata, kClipStartTag, std::to_string(packets.front()->time_ms).c_str(), 0);
   AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "movflags", "+faststart", 0);
+  av_dict_set(&opts, "movflags", "+faststart+use_metadata_tags", 0);
   ret = avformat_write_header(oc.get(), &opts);
   av_dict_free(&opts);
   if (ret < 0) fail("mp4 header", ret);

@@ -17,8 +17,12 @@ struct ClipInfo {
   std::size_t packets = 0;
 };
 
+// MP4 metadata tag holding the camera time (UTC ms) of the clip's first frame.
+inline constexpr const char* kClipStartTag = "gridsight_start_ms";
+
 // Writes `packets` (from the first keyframe on, one stream only) as an MP4 with its index at
-// the front (faststart) and timestamps starting at zero. Throws std::runtime_error.
+// the front (faststart), timestamps starting at zero and the first frame's camera time in the
+// kClipStartTag metadata tag. Throws std::runtime_error.
 ClipInfo write_clip(const std::vector<capture::PacketPtr>& packets, const std::string& path);
 
 // Decodes from the first keyframe up to the frame shown at `at_ms` (the last one at or before

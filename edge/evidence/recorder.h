@@ -1,9 +1,13 @@
 #pragma once
 // EvidenceRecorder: keeps every camera's packet ring (it is the capture supervisor's
-// PacketObserver), takes triggers (camera, time, boxes) and, once the post-roll is recorded,
-// writes an MP4 clip (pre-roll + post-roll, remuxed) and a JPEG snapshot with the boxes drawn,
-// on its own worker thread. The result is files on disk plus the fields the edge outbox needs
-// (path, media type, role); the outbox moves, hashes and sends them.
+// PacketObserver) and takes triggers (camera, time, boxes). For each trigger, on its own
+// worker thread, it delivers two results:
+//  1. at once, Stage::kEvent: the JPEG snapshot with the boxes drawn, to go with the event;
+//  2. once the post-roll is recorded, Stage::kClip: the MP4 clip (pre-roll + post-roll,
+//     remuxed), evidence of that event.
+// After the event is committed, bind() spools the recording clip to disk (edge/evidence/
+// spool.h), so a clip whose daemon died is written at the next start and delivered as a
+// Stage::kClip result of a recovered spool. Files are the outbox's to move, hash and send.
 
 #include <chrono>
 #include <cstdint>
@@ -40,8 +44,12 @@ struct EvidenceConfig {
 
 struct Trigger {
   std::string camera_id;
-  std::int64_t time_ms = 0;  // camera timeline (AnalyticsFrame::time_ms)
-  std::vector<protocol::Box> boxes;
+  std::int64_t time_ms = 0;          // camera timeline (AnalyticsFrame::time_ms): the rule fired
+  std::vector<protocol::Box> boxes;  // drawn on the snapshot (the frame at time_ms)
+  // When the incident began (first evidence of it, <= time_ms); 0: time_ms. The clip runs
+  // from the keyframe at or before start_ms - pre_roll to time_ms + post_roll.
+  std::int64_t start_ms = 0;
+  std::int64_t clip_from_ms() const { return (start_ms > 0 ? start_ms : time_ms); }
 };
 
 struct EvidenceFile {
@@ -51,12 +59,18 @@ struct EvidenceFile {
 };
 
 struct EvidenceResult {
-  std::uint64_t trigger_id = 0;
+  enum class Stage { kEvent, kClip };
+  Stage stage = Stage::kEvent;
+  std::uint64_t trigger_id = 0;  // 0 for a clip recovered from a spool
   Trigger trigger;
   std::vector<EvidenceFile> files;  // may be empty (see errors)
   std::vector<std::string> errors;
   std::int64_t clip_start_ms = 0, clip_end_ms = 0;  // camera time covered by the clip
   std::int64_t snapshot_ms = 0;                     // camera time of the snapshot frame
+  // kClip: the event it is evidence of (as given to bind(), or read back from its spool),
+  // and the spool to remove once the clip's update is committed (empty: none).
+  std::string event;
+  std::string spool_path;
 };
 
 class EvidenceRecorder final : public capture::PacketObserver {
@@ -70,8 +84,24 @@ class EvidenceRecorder final : public capture::PacketObserver {
   void on_packet(const std::string& camera_id, capture::PacketPtr packet) override;
   void on_stream_end(const std::string& camera_id) override;
 
+  // The camera's rules fire up to `delay_ms` after an incident began: its ring keeps
+  // pre_roll + delay_ms (+ the GOP around it), so a clip still starts pre_roll before the
+  // incident. Applies from the camera's next packet; default 0.
+  void set_detection_delay(const std::string& camera_id, std::int64_t delay_ms);
+
   // Records evidence around `t`. Returns its id, or 0 when refused (too many pending).
   std::uint64_t trigger(Trigger t);
+
+  // A snapshot alone (e.g. when an incident ended): one Stage::kEvent result. Returns its id.
+  std::uint64_t snapshot(Trigger t);
+
+  // The event of trigger `id` is committed (`event`: it encoded): its clip, if still recording,
+  // is spooled to disk from now on and its result names the event. False when the clip is
+  // already written or there is none.
+  bool bind(std::uint64_t id, const std::string& event);
+
+  // No trigger pending, being written or waiting to be taken by next().
+  bool idle() const;
 
   // The next finished evidence, waiting up to `timeout`.
   std::optional<EvidenceResult> next(std::chrono::milliseconds timeout);
@@ -81,6 +111,7 @@ class EvidenceRecorder final : public capture::PacketObserver {
     std::uint64_t bytes = 0;
     std::size_t packets = 0;
     std::int64_t oldest_ms = 0, newest_ms = 0;
+    std::int64_t keep_ms = 0;  // how far back it reaches (pre_roll + detection delay)
   };
   RingStats ring(const std::string& camera_id) const;
 

@@ -36,8 +36,8 @@ void PacketRing::push(capture::PacketPtr p) {
   packets_.push_back(std::move(p));
 
   auto time_at = [&](std::uint64_t abs) { return packets_[abs - base_]->time_ms; };
-  // Time: the GOP holding `newest - pre_roll` must stay; older GOPs go.
-  while (keys_.size() >= 2 && time_at(keys_[1]) <= newest - pre_roll_ms_) drop_gop();
+  // Time: the GOP holding `newest - keep` must stay; older GOPs go.
+  while (keys_.size() >= 2 && time_at(keys_[1]) <= newest - keep_ms_) drop_gop();
   // Bytes: oldest GOPs go first; a single GOP larger than the bound goes too.
   while (bytes_ > max_bytes_ && !packets_.empty()) {
     ++evicted_for_bytes_;

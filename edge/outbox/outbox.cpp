@@ -250,7 +250,7 @@ std::vector<std::uint64_t> Outbox::append(std::vector<Draft> drafts) {
       protocol::Event& e = drafts[i].event;
       e.seq = ++seq;
       e.device_id = device_id_;
-      e.event_id = protocol::new_event_id(now);
+      if (e.event_id.empty()) e.event_id = protocol::new_event_id(now);  // or the producer's
       e.evidence.clear();
       for (std::size_t k = 0; k < hashes[i].size(); ++k) {
         const auto& f = drafts[i].evidence[k];

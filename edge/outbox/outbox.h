@@ -48,7 +48,9 @@ struct EvidenceFile {
 
 // An event before the outbox gave it its id and sequence number.
 struct Draft {
-  protocol::Event event;  // event_id, device_id and seq are filled in by append()
+  // device_id and seq are filled in by append(), and event_id unless the producer minted it
+  // (protocol::new_event_id) to refer to the event before it is committed (incident updates).
+  protocol::Event event;
   std::vector<EvidenceFile> evidence;
 };
 

@@ -4,7 +4,10 @@
 // the lawn raises an intrusion at the edge; the case appears live in the dispatcher's queue;
 // the dispatcher confirms it (review) and dispatches it; the department user resolves it; the
 // supervisor verifies and closes it; the indicators change; the case's H.264 clip plays.
-// Screenshots of every page go to $GRIDSIGHT_ARTIFACTS/console.
+// The console speaks Chinese by default (and the names render as glyphs, not as boxes),
+// English on request; review works by keyboard; the map's counts are the API's; at phone
+// width (360 px) no page scrolls sideways. Screenshots of every page (desktop and phone) go
+// to $GRIDSIGHT_ARTIFACTS/console.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -178,8 +181,8 @@ const browser = await launch();
 const pageErrors = [];
 let shot = 0;
 
-async function newSession(role) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+async function newSession(role, viewport = { width: 1440, height: 900 }) {
+  const context = await browser.newContext({ viewport, isMobile: viewport.width < 600, hasTouch: viewport.width < 600 });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(`${role}: ${e}`));
   page.setDefaultTimeout(LONG);
@@ -198,6 +201,38 @@ async function screenshot(page, name) {
   shot += 1;
   await page.waitForTimeout(300);  // let toasts and transitions settle for the picture
   await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+// Chinese text renders as real glyphs, not as the "missing glyph" box: each character of
+// `text`, drawn in the element's own font, differs from a code point no font has (U+10FFFD)
+// and the distinct characters differ from each other (boxes would all look alike).
+async function rendersAsGlyphs(page, selector) {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return { ok: false, why: `no ${sel}` };
+    const text = el.textContent.trim();
+    const chars = [...new Set([...text].filter((ch) => /\p{Script=Han}/u.test(ch)))];
+    if (chars.length < 2) return { ok: false, why: `no Chinese in "${text}"` };
+    const font = getComputedStyle(el).font;
+    const draw = (ch) => {
+      const c = document.createElement('canvas');
+      c.width = 64; c.height = 64;
+      const g = c.getContext('2d');
+      g.font = font.replace(/\d+(\.\d+)?px/, '40px');
+      g.fillStyle = '#000';
+      g.fillText(ch, 8, 48);
+      return { px: Array.from(g.getImageData(0, 0, 64, 64).data).join(','), w: g.measureText(ch).width };
+    };
+    const missing = draw(String.fromCodePoint(0x10FFFD));
+    const drawn = chars.map(draw);
+    const tofu = drawn.filter((d) => d.px === missing.px).length;
+    const distinct = new Set(drawn.map((d) => d.px)).size;
+    return { ok: tofu === 0 && distinct === chars.length, why: `${text}: ${tofu} of ${chars.length} as the missing glyph, ${distinct} distinct`, text };
+  }, selector);
+}
+// No page scrolls sideways at phone width.
+async function noSidewaysScroll(page, what) {
+  const w = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, vw: window.innerWidth }));
+  check(w.doc <= 360 && w.body <= 360, `${what} fits 360 px (scrollWidth ${w.doc}/${w.body}, viewport ${w.vw})`);
 }
 const badgeState = (page) => page.getAttribute('.casehead .badge', 'data-state');
 async function act(page, action, expectState) {
@@ -230,6 +265,9 @@ try {
   const dp = disp.page;
   await dp.waitForSelector('[data-testid="queue-table"]');
   check(await dp.locator('[data-nav]').count() === 4, 'the dispatcher has map, cases, review and indicators');
+  // Chinese by default.
+  check(await dp.evaluate(() => document.documentElement.lang) === 'zh-CN', 'the console is in Chinese');
+  check((await dp.textContent('[data-nav="queue"]')).trim() === '案件', 'the navigation speaks Chinese');
 
   // The edge starts now: its intrusion becomes a case that appears without a reload.
   await dp.evaluate(() => { window.gridsightSamePage = true; });  // gone if the page reloads
@@ -243,13 +281,34 @@ try {
   check(await dp.evaluate(() => window.gridsightSamePage === true), 'the queue was updated in place, without a reload');
   check(await row.getAttribute('data-state') === 'reported', 'a reviewable AI report waits in state reported');
   check((await row.getAttribute('class')).includes('flash'), 'the row came from the live feed');
+  // Names, not codes: the class's Chinese name, rendered as glyphs (a CJK font is present).
+  const clsSel = `[data-testid="queue-table"] tr[data-case-id="${caseId}"] .cls .name`;
+  await dp.waitForSelector(clsSel);
+  check((await dp.textContent(clsSel)).includes('区域入侵'), 'the queue names the class (区域入侵)');
+  const glyphs = await rendersAsGlyphs(dp, clsSel);
+  check(glyphs.ok, `Chinese renders as glyphs, not boxes: ${glyphs.why}`);
+  check(/\d/.test(await dp.textContent('[data-testid="count"]')), 'the queue shows its count and total');
   await screenshot(dp, 'queue-live');
 
-  // Review: the dispatcher confirms it (file).
+  // Review by keyboard: j/k to the case (each row shows its snapshot), c confirms (file).
   await dp.click('[data-nav="review"]');
   await dp.waitForSelector(`[data-testid="review-table"] tr[data-case-id="${caseId}"]`);
+  await waitFor('the review row\'s snapshot', async () => {
+    if (await dp.locator(`[data-testid="review-table"] tr[data-case-id="${caseId}"] .thumb img`).count()) return true;
+    await dp.reload();
+    await dp.waitForSelector(`[data-testid="review-table"] tr[data-case-id="${caseId}"]`);
+    return false;
+  });
   await screenshot(dp, 'review');
-  await dp.click(`[data-testid="review-table"] tr[data-case-id="${caseId}"] [data-testid="confirm"]`);
+  const reviewRows = await dp.locator('[data-testid="review-table"] tbody tr').count();
+  for (let i = 0; i <= reviewRows && await dp.getAttribute('tr.sel', 'data-case-id') !== caseId; i++) {
+    await dp.keyboard.press('j');
+  }
+  for (let i = 0; i <= reviewRows && await dp.getAttribute('tr.sel', 'data-case-id') !== caseId; i++) {
+    await dp.keyboard.press('k');
+  }
+  check(await dp.getAttribute('tr.sel', 'data-case-id') === caseId, 'the keyboard reaches the case');
+  await dp.keyboard.press('c');
   await dp.waitForSelector(`[data-testid="review-table"] tr[data-case-id="${caseId}"]`, { state: 'detached' });
 
   // The case page: filed; exactly the dispatcher's actions; dispatch to public security.
@@ -263,6 +322,9 @@ try {
   await dp.fill('input[name="departments"]', USERS.department.department);
   await dp.fill('textarea[name="note"]', 'Guard on duty please check the lawn');
   await act(dp, 'dispatch', 'dispatched');
+  check((await dp.textContent('[data-testid="cell-path"]')).includes('›'), 'the case page shows the cell\'s path');
+  check(/UTC\+08:00/.test(await dp.textContent('[data-testid="deadline"]')), 'the deadline names its timezone');
+  await dp.waitForSelector('[data-testid="minimap"] svg .cell.here');
   check((await dp.textContent('[data-testid="history"]')).includes('Guard on duty please check the lawn'), 'the note is in the history');
   check((await dp.textContent('[data-testid="history"]')).includes(`user:${USERS.dispatcher.name}`), 'the history names the dispatcher');
   check(await dp.inputValue('textarea[name="note"]') === '', 'the note field is empty after the action');
@@ -280,7 +342,36 @@ try {
     return under.some((el) => el.matches && el.matches(`path.cell[data-code="${code}"]`));
   }, [caseId, detail.cell_code]);
   check(inCell, `the marker lies in its cell ${detail.cell_code}`);
+  // The map's counts are the API's.
+  const apiOpen = await dp.evaluate(() => Promise.all([fetch('/api/v1/map/open').then((r) => r.json()),
+    fetch('/api/v1/cases?open=true').then((r) => r.json())]));
+  check(apiOpen[0].open === apiOpen[1].total, `the map's open count ${apiOpen[0].open} is the list's ${apiOpen[1].total}`);
+  await dp.waitForFunction((n) => document.querySelector('[data-testid="map-count"]').textContent.includes(` ${n} `), apiOpen[0].open);
+  check(await dp.locator('.marker[data-case]').count() === apiOpen[0].open, 'every open case has its marker');
   await screenshot(dp, 'map');
+
+  // The department user on a phone: its open cases, nothing wider than the screen.
+  {
+    const phone = await newSession('department', { width: 360, height: 740 });
+    const ph = phone.page;
+    await ph.waitForSelector(`[data-testid="queue-table"] tr[data-case-id="${caseId}"]`);
+    await noSidewaysScroll(ph, 'the queue');
+    await screenshot(ph, 'phone-queue');
+    await ph.goto(`${BASE}/#/case/${caseId}`);
+    await ph.waitForSelector('[data-testid="action-resolve"]');
+    await ph.waitForSelector('[data-testid="minimap"] svg');
+    await noSidewaysScroll(ph, 'the case page');
+    await screenshot(ph, 'phone-case');
+    await ph.goto(`${BASE}/#/indicators`);
+    await ph.waitForSelector('[data-testid="ind-closed"] .v');
+    await noSidewaysScroll(ph, 'the indicators');
+    await screenshot(ph, 'phone-indicators');
+    await ph.goto(`${BASE}/#/map`);
+    await ph.waitForSelector(`.marker[data-case="${caseId}"]`);
+    await noSidewaysScroll(ph, 'the map');
+    await screenshot(ph, 'phone-map');
+    await phone.context.close();
+  }
 
   // The department user resolves it (and sees it live in its queue).
   const dep = await newSession('department');
@@ -312,7 +403,19 @@ try {
   // The closure-rate chart by department draws public security's bar.
   await sp.waitForFunction(() => [...document.querySelectorAll('svg.chart.rate .cbar')]
     .some((bar) => Number(bar.getAttribute('width')) > 0));
+  check(Number((await sp.textContent('[data-testid="ind-open"] .v')).trim()) >= 0, 'open cases stand beside the rates');
+  check(await sp.locator('[data-testid="ind-overdue"]').count() === 1, 'so do overdue ones');
+  check((await sp.textContent('[data-testid="formulas"]')).includes('四舍五入'), 'the formula and its rounding are shown');
+  check((await sp.getAttribute('[data-testid="csv"]', 'href')).includes('format=csv'), 'a CSV export is offered');
   await screenshot(sp, 'indicators');
+  // English on request (kept in the browser), then back.
+  await sp.click('[data-testid="lang"]');
+  await sp.waitForFunction(() => document.documentElement.lang === 'en');
+  await sp.waitForSelector('[data-testid="ind-closed"] .v');
+  check((await sp.textContent('[data-nav="queue"]')).trim() === 'Cases', 'English is available');
+  await screenshot(sp, 'indicators-en');
+  await sp.click('[data-testid="lang"]');
+  await sp.waitForFunction(() => document.documentElement.lang === 'zh-CN');
 
   // The H.264 clip plays in the browser: the <video> element reaches HAVE_CURRENT_DATA.
   await sp.goto(`${BASE}/#/case/${caseId}`);

@@ -74,11 +74,17 @@ ClipSet load_clips(const std::string& path) {
       ef.x = num("x", 0);
       ef.y = num("y", 0);
       ef.rain = static_cast<int>(num("rain", 0));
+      ef.color = nums(e["color"]);
+      if (e["shape"]) ef.shape = e["shape"].as<std::string>();
+      ef.border = num("border", 0);
+      ef.texture = num("texture", 0);
+      ef.blotch = num("blotch", 0);
       clip.effects.push_back(ef);
     }
     for (const auto& x : c["expect"]) {
       clip.expect.push_back(
-          {x["type"].as<std::string>(), x["zone"].as<std::string>(), x["start"].as<double>()});
+          {x["type"].as<std::string>(), x["zone"].as<std::string>(), x["start"].as<double>(),
+           nums(x["box"]), x["end"] ? std::optional<double>(x["end"].as<double>()) : std::nullopt});
     }
     set.clips.push_back(std::move(clip));
   }
@@ -95,6 +101,8 @@ Composer::Composer(const std::string& video, const Clip& clip, double fps)
     } else {
       patches_.emplace_back();
     }
+    covers_.emplace_back();
+    cover_masks_.emplace_back();
   }
   cap_.set(cv::CAP_PROP_POS_FRAMES, 0);
   if (clip_.still) {
@@ -194,6 +202,21 @@ void Composer::apply(const Effect& e, cv::Mat& f, double t) {
       const int len = ul(rng_);
       cv::line(f, a, a + cv::Point(us(rng_), len), cv::Scalar(210, 210, 210), 1, cv::LINE_AA);
     }
+  } else if (e.kind == "blank") {
+    // An encoder's "no video" screen: one flat colour, no sensor noise.
+    f.setTo(cv::Scalar(e.color.at(0), e.color.at(1), e.color.at(2)));
+  } else if (e.kind == "cover" && (!e.dst.empty() || e.border > 0 || e.texture > 0 ||
+                                   e.blotch > 0 || !e.color.empty() || e.shape != "rect")) {
+    const std::size_t i = static_cast<std::size_t>(&e - clip_.effects.data());
+    if (covers_[i].empty()) make_cover(e, f.size(), covers_[i], cover_masks_[i]);
+    cv::Mat ff, noise(f.size(), CV_32FC3), out;
+    f.convertTo(ff, CV_32FC3);
+    cv::randn(noise, 0, 3);
+    cv::Mat c = covers_[i] + noise;
+    cv::Mat m3;
+    cv::merge(std::vector<cv::Mat>{cover_masks_[i], cover_masks_[i], cover_masks_[i]}, m3);
+    out = c.mul(m3) + ff.mul(cv::Scalar::all(1) - m3);
+    out.convertTo(f, CV_8UC3);
   } else if (e.kind == "cover") {
     // A hand or cloth over the lens: dark, a soft uneven light leak, sensor noise.
     cv::Mat c(f.size(), CV_32FC1);
@@ -234,6 +257,62 @@ void Composer::apply(const Effect& e, cv::Mat& f, double t) {
   } else {
     throw std::runtime_error("unknown effect " + e.kind);
   }
+}
+
+// What covers the lens, made once per effect: its area (`dst` rectangle, default the whole
+// frame; `border` px left live around it; `shape: ellipse` within that rectangle, a hand),
+// edges softened by `sigma` (something at the lens is out of focus), a colour (`color`, or
+// grey `level`) with a soft light leak, a woven `texture` (period px, a textured cloth) and
+// `blotch` (blotchy spray paint, amplitude in grey levels).
+void Composer::make_cover(const Effect& e, cv::Size size, cv::Mat& image, cv::Mat& mask) {
+  mask = cv::Mat::zeros(size, CV_32F);
+  cv::Rect area = e.dst.empty() ? cv::Rect(0, 0, size.width, size.height) : rect_of(e.dst, size);
+  const int b = static_cast<int>(e.border);
+  area = cv::Rect(area.x + b, area.y + b, area.width - 2 * b, area.height - 2 * b);
+  if (e.shape == "ellipse") {  // may reach past the frame (not clipped like a rectangle)
+    const cv::Point2f c(static_cast<float>((e.dst.at(0) + e.dst.at(2) / 2) * size.width),
+                        static_cast<float>((e.dst.at(1) + e.dst.at(3) / 2) * size.height));
+    const cv::Size2f axes(static_cast<float>(e.dst.at(2) * size.width),
+                          static_cast<float>(e.dst.at(3) * size.height));
+    cv::ellipse(mask, cv::RotatedRect(c, axes, 0), cv::Scalar(1), cv::FILLED);
+  } else {
+    mask(area).setTo(1);
+  }
+  if (e.sigma > 0) {
+    cv::GaussianBlur(mask, mask, cv::Size(0, 0), e.sigma);
+    if (b > 0) {  // the live border stays live
+      cv::Mat keep = cv::Mat::zeros(size, CV_32F);
+      keep(area).setTo(1);
+      mask = mask.mul(keep);
+    }
+  }
+  const cv::Scalar base = e.color.size() == 3 ? cv::Scalar(e.color[0], e.color[1], e.color[2])
+                                              : cv::Scalar::all(e.level);
+  cv::Mat shade(size, CV_32F);
+  for (int y = 0; y < size.height; ++y) {
+    float* row = shade.ptr<float>(y);
+    for (int x = 0; x < size.width; ++x) {
+      const double dx = (x - size.width * 0.7) / size.width,
+                   dy = (y - size.height * 0.3) / size.height;
+      double v = 1.0 + 0.3 * std::exp(-(dx * dx + dy * dy) * 4);
+      if (e.texture > 0) {  // a weave: threads both ways and a coarser check
+        const double p = e.texture;
+        v *= 1.0 + 0.25 * std::sin(2 * M_PI * x / p) * std::sin(2 * M_PI * y / p) +
+             0.15 * (std::sin(2 * M_PI * (x + y) / (3 * p)) > 0 ? 1 : -1);
+      }
+      row[x] = static_cast<float>(v);
+    }
+  }
+  if (e.blotch > 0) {
+    cv::Mat low(9, 12, CV_32F), big;
+    cv::randn(low, 0, 1);
+    cv::resize(low, big, size, 0, 0, cv::INTER_CUBIC);
+    shade += big * (e.blotch / std::max(1.0, base[1]));
+  }
+  std::vector<cv::Mat> ch;
+  for (int c = 0; c < 3; ++c) ch.push_back(shade * base[c]);
+  cv::merge(ch, image);
+  if (e.texture > 0 && e.sigma > 0) cv::GaussianBlur(image, image, cv::Size(0, 0), e.sigma / 8);
 }
 
 }  // namespace gridsight::eval

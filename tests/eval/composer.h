@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <opencv2/core/mat.hpp>
 #include <opencv2/videoio.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,11 +19,17 @@ struct Effect {
   std::vector<double> src, dst, dst_end, spots;
   double src_time = 0, g0 = 1, g1 = 1, period = 0, sigma = 0, level = 0, zoom = 1, x = 0, y = 0;
   int rain = 0;
+  // cover: what is on the lens (see clips.yaml)
+  std::vector<double> color;  // B, G, R
+  std::string shape = "rect";
+  double border = 0, texture = 0, blotch = 0;
 };
 
 struct Expected {
   std::string type, zone;
   double start = 0;
+  std::vector<double> box;    // x, y, w, h (normalised) of the object, when the truth has one
+  std::optional<double> end;  // when it ended (an object taken away), when the truth has one
 };
 
 struct Clip {
@@ -60,7 +67,9 @@ class Composer {
   double fps_;
   int index_ = 0;
   cv::Mat still_, frame_;
-  std::vector<cv::Mat> patches_;  // per effect (paste/move)
+  std::vector<cv::Mat> patches_;               // per effect (paste/move)
+  std::vector<cv::Mat> covers_, cover_masks_;  // per effect (cover): CV_32FC3 image, CV_32F mask
+  void make_cover(const Effect& e, cv::Size size, cv::Mat& image, cv::Mat& mask);
   std::mt19937 rng_{12345};
 };
 

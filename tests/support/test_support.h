@@ -114,6 +114,7 @@ class RtspServer {
     wait_ready();
   }
   std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/stream"; }
+  int port() const { return port_; }
   void pause() { proc_.pause(); }
   void kill() { proc_.kill(); }
   // Starts it again on the same port.

@@ -39,6 +39,10 @@ std::string config_yaml(int api_port) {
          dir +
          "engine.yaml\n"
          "  tick_interval: 500ms\n"
+         "indicators:\n"
+         "  rates:\n"
+         "    - {name: closure_rate, numerator: closed, denominator: due_to_close, rounding: "
+         "truncate, decimals: 1}\n"
          "api:\n"
          "  enabled: true\n"
          "  port: " +
@@ -140,6 +144,12 @@ TEST(ApiSystem, ACaseFromTheEdgeWorkedToClosureOverHttp) {
   const std::int64_t id = queue.j()["items"][0]["id"];
   const std::string path = "/api/v1/cases/" + std::to_string(id);
   EXPECT_EQ(queue.j()["items"][0]["class_code"], "06010");
+  // Names from the example district's data: the class, the cell's path, the camera.
+  const json names = queue.j()["items"][0]["names"];
+  EXPECT_EQ(names["class"]["name"], "暴露垃圾") << names;
+  EXPECT_EQ(names["camera"], "建国里市场东门") << names;
+  EXPECT_EQ(names["cell_path"][0]["level"], "district") << names;
+  EXPECT_EQ(queue.j()["total"], 1);
 
   // Dispatcher files it; the class goes to sanitation at once.
   Reply filed = request(port, "POST", path + "/actions", R"({"action":"file","note":"confirmed"})",
@@ -172,6 +182,14 @@ TEST(ApiSystem, ACaseFromTheEdgeWorkedToClosureOverHttp) {
   EXPECT_NE(actors.find("user:ana"), std::string::npos) << actors;
   EXPECT_NE(actors.find("user:ben"), std::string::npos) << actors;
   EXPECT_NE(actors.find("user:sue"), std::string::npos) << actors;
+  // The daemon's `indicators:` section defines the rates the API computes: truncated to one
+  // decimal, as configured; the sanitation department's name from the classes file.
+  Reply ind = request(port, "GET", "/api/v1/indicators", "", auth(ana));
+  ASSERT_EQ(ind.status, 200) << ind.body;
+  ASSERT_EQ(ind.j()["definitions"].size(), 1u) << ind.body;
+  EXPECT_EQ(ind.j()["definitions"][0]["rounding"], "truncate");
+  EXPECT_EQ(ind.j()["rows"][0]["rates"][0]["text"], "100.0") << ind.body;
+  EXPECT_EQ(closed_body["names"]["departments"]["sanitation"]["name"], "环卫所");
 
   // The browser reconnects with Last-Event-ID: exactly what it missed.
   const auto cases_db = dir / "data-aggregator" / "cases.db";

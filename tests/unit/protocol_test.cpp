@@ -181,6 +181,41 @@ TEST(Event, NewerMinorVersionMayAddFields) {
   EXPECT_EQ(d.value->seq, 42u);
 }
 
+// Schema 1.1: incident updates. Stamped 1.1 only when they use its fields.
+TEST(Event, IncidentUpdateRoundTripsAsSchema11) {
+  Event first = sample_event();
+  EXPECT_NE(encode(first).find("\"schema\":\"1.0\""), std::string::npos);
+  Event u = first;
+  u.event_id = new_event_id(1'764'000'100'000);
+  u.update_of = first.event_id;
+  u.update = kUpdateEnded;
+  const std::string text = encode(u);
+  EXPECT_NE(text.find("\"schema\":\"1.1\""), std::string::npos) << text;
+  auto d = decode_event(text);
+  ASSERT_TRUE(d) << d.error.describe();
+  EXPECT_EQ(*d.value, u);
+  EXPECT_TRUE(d.value->is_update());
+  // Refusals: an update needs the event it updates, a known kind, and its end when ended.
+  Event bad = u;
+  bad.update = "maybe";
+  EXPECT_EQ(validate(bad)->field, "update");
+  bad = u;
+  bad.end_ms.reset();
+  EXPECT_EQ(validate(bad)->field, "end_ms");
+  bad = u;
+  bad.update_of = bad.event_id;
+  EXPECT_EQ(validate(bad)->field, "update_of");
+  bad = first;
+  bad.update = kUpdateEvidence;
+  EXPECT_EQ(validate(bad)->field, "update_of");
+  // In a 1.0 message the fields are unknown.
+  std::string old = text;
+  old.replace(old.find("\"1.1\""), 5, "\"1.0\"");
+  auto refused = decode_event(old);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error.code, ErrorCode::kUnknownField);
+}
+
 TEST(Event, ValidateMatchesDecode) {
   Event e = sample_event();
   EXPECT_FALSE(validate(e).has_value());

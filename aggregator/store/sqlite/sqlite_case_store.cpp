@@ -282,33 +282,55 @@ std::vector<cases::Case> SqliteCaseStore::active_cases() {
   return out;
 }
 
-CasePage SqliteCaseStore::list(const CaseQuery& q) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM cases WHERE 1=1";
-  // Numbered parameters, bound in the same order below.
+namespace {
+
+// The sort key of a case's deadline: its due time, or after every due time when it has none.
+constexpr const char* kDueKey = "(CASE WHEN due_ms > 0 THEN due_ms ELSE 9223372036854775807 END)";
+constexpr const char* kOpenStates =
+    "state NOT IN ('closed', 'evaluated', 'rejected', 'self_corrected')";
+
+// A query's WHERE clause and its parameters, in order (with the cursor when `paged`).
+struct Where {
+  std::string sql = " WHERE 1=1";
   int n = 0;
-  auto next = [&] {
+  std::string next() {
     std::string p(1, '?');  // not "?" + ...: GCC 12 -Wrestrict false positive at -O3
     p += std::to_string(++n);
     return p;
-  };
-  if (q.state) sql += " AND state = " + next();
-  if (q.class_code) sql += " AND class_code = " + next();
+  }
+};
+
+Where where_of(const CaseQuery& q, bool paged) {
+  Where w;
+  std::string& sql = w.sql;
+  if (q.state) sql += " AND state = " + w.next();
+  if (q.class_code) sql += " AND class_code = " + w.next();
   if (q.cell_prefix) {
-    std::string p = next();
+    std::string p = w.next();
     sql += " AND substr(cell_code, 1, length(" + p + ")) = " + p;
   }
   if (q.department) {
-    sql += " AND id IN (SELECT case_id FROM case_departments WHERE department = " + next() + ")";
+    sql += " AND id IN (SELECT case_id FROM case_departments WHERE department = " + w.next() + ")";
   }
-  if (q.source) sql += " AND source = " + next();
-  if (q.camera_id) sql += " AND camera_id = " + next();
-  if (q.reported_from_ms) sql += " AND reported_ms >= " + next();
-  if (q.reported_to_ms) sql += " AND reported_ms < " + next();
-  if (q.before_id) sql += " AND id < " + next();
-  if (q.overdue_at_ms) sql += " AND state = 'dispatched' AND due_ms > 0 AND due_ms < " + next();
-  sql += " ORDER BY id DESC LIMIT " + next();
-  auto s = impl_->db.prepare(sql);
-  int i = 1;
+  if (q.source) sql += " AND source = " + w.next();
+  if (q.camera_id) sql += " AND camera_id = " + w.next();
+  if (q.reported_from_ms) sql += " AND reported_ms >= " + w.next();
+  if (q.reported_to_ms) sql += " AND reported_ms < " + w.next();
+  if (q.overdue_at_ms) sql += " AND state = 'dispatched' AND due_ms > 0 AND due_ms < " + w.next();
+  if (q.open_only) sql += std::string(" AND ") + kOpenStates;
+  if (paged && q.order == CaseQuery::Order::kNewest && q.before_id) {
+    sql += " AND id < " + w.next();
+  }
+  if (paged && q.order == CaseQuery::Order::kDeadline && q.after_deadline) {
+    const std::string due = w.next();
+    const std::string id = w.next();
+    sql += std::string(" AND (") + kDueKey + " > " + due + " OR (" + kDueKey + " = " + due +
+           " AND id > " + id + "))";
+  }
+  return w;
+}
+
+void bind_where(sqlite::Statement& s, const CaseQuery& q, bool paged, int& i) {
   if (q.state) s.bind(i++, cases::to_string(*q.state));
   if (q.class_code) s.bind(i++, *q.class_code);
   if (q.cell_prefix) s.bind(i++, *q.cell_prefix);
@@ -317,17 +339,70 @@ CasePage SqliteCaseStore::list(const CaseQuery& q) {
   if (q.camera_id) s.bind(i++, *q.camera_id);
   if (q.reported_from_ms) s.bind(i++, *q.reported_from_ms);
   if (q.reported_to_ms) s.bind(i++, *q.reported_to_ms);
-  if (q.before_id) s.bind(i++, *q.before_id);
   if (q.overdue_at_ms) s.bind(i++, *q.overdue_at_ms);
+  if (paged && q.order == CaseQuery::Order::kNewest && q.before_id) s.bind(i++, *q.before_id);
+  if (paged && q.order == CaseQuery::Order::kDeadline && q.after_deadline) {
+    s.bind(i++, q.after_deadline->first);
+    s.bind(i++, q.after_deadline->second);
+  }
+}
+
+}  // namespace
+
+CasePage SqliteCaseStore::list(const CaseQuery& q) {
+  Where w = where_of(q, true);
+  const bool by_deadline = q.order == CaseQuery::Order::kDeadline;
+  std::string sql = std::string("SELECT ") + kColumns + ", " + kDueKey + " FROM cases" + w.sql +
+                    (by_deadline ? std::string(" ORDER BY ") + kDueKey + " ASC, id ASC"
+                                 : std::string(" ORDER BY id DESC")) +
+                    " LIMIT " + w.next();
+  auto s = impl_->db.prepare(sql);
+  int i = 1;
+  bind_where(s, q, true, i);
   int limit = q.limit < 1 ? 1 : (q.limit > 1000 ? 1000 : q.limit);
   s.bind(i++, limit + 1);  // one more tells whether another page exists
   CasePage page;
-  while (s.step()) page.cases.push_back(impl_->read_case(s, false));
+  std::vector<std::int64_t> keys;
+  while (s.step()) {
+    page.cases.push_back(impl_->read_case(s, false));
+    keys.push_back(s.int64(2));
+  }
   if (static_cast<int>(page.cases.size()) > limit) {
     page.cases.pop_back();
-    page.next_before_id = page.cases.back().id;
+    keys.pop_back();
+    if (by_deadline) {
+      page.next_after_deadline = std::make_pair(keys.back(), page.cases.back().id);
+    } else {
+      page.next_before_id = page.cases.back().id;
+    }
   }
   return page;
+}
+
+std::int64_t SqliteCaseStore::count(const CaseQuery& q) {
+  Where w = where_of(q, false);
+  auto s = impl_->db.prepare("SELECT COUNT(*) FROM cases" + w.sql);
+  int i = 1;
+  bind_where(s, q, false, i);
+  return s.step() ? s.int64(0) : 0;
+}
+
+std::vector<CellCount> SqliteCaseStore::open_by_cell(std::int64_t now_ms,
+                                                     const std::optional<std::string>& department) {
+  std::string sql = std::string(
+                        "SELECT cell_code, COUNT(*), SUM(state = 'dispatched' AND due_ms > 0 AND "
+                        "due_ms < ?1) FROM cases WHERE ") +
+                    kOpenStates;
+  if (department) {
+    sql += " AND id IN (SELECT case_id FROM case_departments WHERE department = ?2)";
+  }
+  sql += " GROUP BY cell_code ORDER BY cell_code";
+  auto s = impl_->db.prepare(sql);
+  s.bind(1, now_ms);
+  if (department) s.bind(2, *department);
+  std::vector<CellCount> out;
+  while (s.step()) out.push_back({s.text(0), s.int64(1), s.int64(2)});
+  return out;
 }
 
 std::vector<cases::Case> SqliteCaseStore::for_indicators(std::int64_t from_ms, std::int64_t to_ms,

@@ -26,6 +26,9 @@ class SqliteCaseStore final : public CaseStore {
   std::optional<cases::CaseId> case_of_event(const std::string& event_id) override;
   std::vector<cases::Case> active_cases() override;
   CasePage list(const CaseQuery& query) override;
+  std::int64_t count(const CaseQuery& query) override;
+  std::vector<CellCount> open_by_cell(std::int64_t now_ms,
+                                      const std::optional<std::string>& department) override;
   std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,
                                           const std::string& cell_prefix) override;
   std::vector<cases::CaseOutput> outputs_of(cases::CaseId id) override;

@@ -94,6 +94,58 @@ void check_unique(config::Section& item, const std::vector<T>& items, const char
   }
 }
 
+bool is_object_rule(DetectorKind d) {
+  return d == DetectorKind::kLoitering || d == DetectorKind::kCrowd ||
+         d == DetectorKind::kParking || d == DetectorKind::kLeftObject || d == DetectorKind::kStall;
+}
+
+// Keys that are valid on their own but would have no effect where they are written (no rule
+// uses them): refused, so nothing accepted is ignored.
+void check_applies(config::Section& s, config::Section& motion, std::vector<config::Section>& rules,
+                   const AnalyticsConfig& c) {
+  if (!c.enabled) return;  // enabled: false switches every detector off, on purpose
+  auto any = [&](auto pred) { return std::any_of(c.rules.begin(), c.rules.end(), pred); };
+  const bool tamper = any([](const Rule& r) { return r.detector == DetectorKind::kTamper; });
+  const bool objects = any([](const Rule& r) { return is_object_rule(r.detector); });
+  const bool foreground = any([](const Rule& r) { return r.detector != DetectorKind::kTamper; });
+  const bool scheduled = any([](const Rule& r) { return !r.schedule.empty(); });
+  if (s.has("tamper") && !tamper) {
+    s.fail("tamper",
+           "applies only to a tamper rule (rules: [{detector: tamper}]); none is configured");
+  }
+  if (c.ptz && !tamper) {
+    s.fail("ptz", "a view off its preset is found by the tamper rule; none is configured");
+  }
+  if (s.has("objects") && !objects) {
+    s.fail("objects",
+           "applies only to object rules (loitering, crowd, parking, left_object, stall); none is "
+           "configured");
+  }
+  if (s.has("utc_offset") && !scheduled) {
+    s.fail("utc_offset", "is the local time of schedules; no rule has a schedule");
+  }
+  if (!foreground) {
+    for (const char* key : {"learning_time", "background_time", "absorb_time", "threshold",
+                            "noise_factor", "global_change", "min_blob", "shadow_uniformity"}) {
+      if (motion.has(key)) {
+        motion.fail(key,
+                    "applies to the background subtraction of motion, line_crossing, object "
+                    "and fire rules; only a tamper rule is configured");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < c.rules.size(); ++i) {
+    if (c.rules[i].detector != DetectorKind::kTamper) continue;
+    if (!c.ptz && rules[i].has("off_preset")) {
+      rules[i].fail("off_preset", "applies only to a PTZ camera (ptz: true)");
+    }
+    if (c.ptz && rules[i].has("turned")) {
+      rules[i].fail("turned",
+                    "a PTZ camera reports a changed view as off_preset: configure off_preset");
+    }
+  }
+}
+
 }  // namespace
 
 const char* to_string(DetectorKind kind) {
@@ -288,6 +340,7 @@ TamperSettings TamperSettings::read(config::Section& s) {
   t.reference_ms = s.duration_ms("reference_time", t.reference_ms, 1'000, 86'400'000);
   t.relearn_ms = s.duration_ms("relearn_after", t.relearn_ms, 10'000, 86'400'000);
   t.covered_contrast = s.number("covered_contrast", t.covered_contrast, 0.01, 0.9);
+  t.covered_share = s.number("covered_share", t.covered_share, 0.3, 1);
   t.defocus_ratio = s.number("defocus_ratio", t.defocus_ratio, 0.05, 0.95);
   t.turned_similarity = s.number("turned_similarity", t.turned_similarity, 0.05, 0.95);
   t.blank_std = s.number("blank_std", t.blank_std, 0, 20);
@@ -357,15 +410,20 @@ Rule Rule::read(config::Section& s) {
   r.type = s.string("type", r.type);
   if (!valid_type(r.type)) s.fail("type", "must be 1-64 of [a-z0-9._]");
   r.schedule = s.string("schedule", "");
+  if (r.detector == DetectorKind::kLineCrossing) {
+    // A crossing is an instant event: it has no duration to wait for or to hold.
+    for (const char* key : {"min_duration", "end_hold", "update_interval"}) {
+      if (s.has(key)) {
+        s.fail(key, "does not apply to line_crossing (a crossing is an instant event)");
+      }
+    }
+  }
   r.min_duration_ms = s.duration_ms("min_duration", r.min_duration_ms, 0, 86'400'000);
   r.end_hold_ms = s.duration_ms("end_hold", r.end_hold_ms, 0, 3'600'000);
   r.cooldown_ms = s.duration_ms("cooldown", r.cooldown_ms, 0, 86'400'000);
   r.update_interval_ms = s.duration_ms("update_interval", 0, 0, 86'400'000);
   r.min_confidence = s.number("min_confidence", 0, 0, 1);
-  const bool object_rule = r.detector != DetectorKind::kMotion &&
-                           r.detector != DetectorKind::kLineCrossing &&
-                           r.detector != DetectorKind::kTamper && r.detector != DetectorKind::kFire;
-  if (object_rule) {
+  if (is_object_rule(r.detector)) {
     r.zones = s.strings("zones");
     r.dwell_ms = s.duration_ms("dwell", r.dwell_ms, 0, 86'400'000);
     if (r.detector == DetectorKind::kCrowd || r.detector == DetectorKind::kStall) {
@@ -401,8 +459,9 @@ Rule Rule::read(config::Section& s) {
   } else if (r.detector == DetectorKind::kLineCrossing) {
     r.lines = s.strings("lines");
   } else {
-    const std::array<std::int64_t, kTamperSubtypes> defaults = {10'000, 30'000, 10'000, 10'000,
-                                                                20'000};
+    std::array<std::int64_t, kTamperSubtypes> defaults = {10'000, 30'000, 10'000, 10'000, 20'000};
+    // A rule-level min_duration is every subtype's, unless the subtype sets its own.
+    if (s.has("min_duration")) defaults.fill(r.min_duration_ms);
     for (std::size_t i = 0; i < kTamperSubtypes; ++i) {
       const char* key = to_string(static_cast<TamperSubtype>(i));
       auto sub = s.section(key);
@@ -486,7 +545,8 @@ AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
   c.tamper = TamperSettings::read(ts);
   auto os = s.section("objects");
   c.objects = ObjectSettings::read(os);
-  for (auto& r : s.list("rules")) {
+  auto rule_sections = s.list("rules");
+  for (auto& r : rule_sections) {
     c.rules.push_back(Rule::read(r));
     check_unique(r, c.rules, "rule");
     const Rule& rule = c.rules.back();
@@ -517,6 +577,7 @@ AnalyticsConfig AnalyticsConfig::read(config::Section& s) {
       }
     }
   }
+  check_applies(s, ms, rule_sections, c);
   s.finish();
   return c;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Per-camera analytics configuration (docs/analytics.md): zones, lines, masks, schedules,
-// detector tuning and rules. Read from the camera's `analytics:` section with
+// detector tuning and rules. Read from the camera's `detection:` section with
 // config::Section, so a wrong value names the file, line and key. No OpenCV here: the edge
 // config can include this header without pulling the vision code in.
 
@@ -84,6 +84,7 @@ struct TamperSettings {
   std::int64_t reference_ms = 60'000;  // time constant of reference adaptation (dusk)
   std::int64_t relearn_ms = 600'000;   // a changed view becomes the reference after this
   double covered_contrast = 0.3;       // contrast and detail below this share: covered
+  double covered_share = 0.6;          // share of the view blocked (0.3..1): covered
   double defocus_ratio = 0.65;         // sharpness below this share of the reference
   double turned_similarity = 0.45;     // structure correlation below this: turned
   double blank_std = 0.5;              // grey std below this: a "no video" screen

@@ -43,10 +43,13 @@ std::size_t RuleEngine::add_channel(ChannelSpec spec) {
 }
 
 void RuleEngine::observe(std::size_t channel, double confidence, const NormBox* boxes,
-                         std::size_t n_boxes) {
+                         std::size_t n_boxes, std::int64_t began_ms) {
   Channel& c = channels_[channel];
   if (confidence < c.spec.min_confidence) return;
   c.seen = true;
+  if (began_ms >= 0 && (c.frame_began_ms < 0 || began_ms < c.frame_began_ms)) {
+    c.frame_began_ms = began_ms;
+  }
   c.frame_confidence = std::max(c.frame_confidence, confidence);
   for (std::size_t i = 0; i < n_boxes && c.frame_n < kMaxBoxes; ++i) {
     c.frame_boxes[c.frame_n++] = boxes[i];
@@ -98,7 +101,7 @@ void RuleEngine::step(std::int64_t t_ms, std::vector<Incident>& out) {
     if (seen) {
       if (!c.holding) {
         c.holding = true;
-        c.since_ms = t_ms;
+        c.since_ms = c.frame_began_ms >= 0 ? std::min(c.frame_began_ms, t_ms) : t_ms;
         c.peak_confidence = 0;
         c.n = 0;
       }
@@ -138,6 +141,7 @@ void RuleEngine::step(std::int64_t t_ms, std::vector<Incident>& out) {
     }
     c.seen = false;
     c.frame_confidence = 0;
+    c.frame_began_ms = -1;
     c.frame_n = 0;
   }
 }

@@ -58,9 +58,11 @@ class RuleEngine {
   std::size_t channels() const { return channels_.size(); }
   const ChannelSpec& spec(std::size_t channel) const { return channels_[channel].spec; }
 
-  // The condition of `channel` holds in the frame being analysed.
+  // The condition of `channel` holds in the frame being analysed. `began_ms` (optional): the
+  // detector knows the condition began earlier than it can first be reported (a left object:
+  // when it was left, reported after its dwell); the incident's start is then that time.
   void observe(std::size_t channel, double confidence, const NormBox* boxes = nullptr,
-               std::size_t n_boxes = 0);
+               std::size_t n_boxes = 0, std::int64_t began_ms = -1);
   // Ends the frame at stream time t_ms: appends records to `out` (not cleared).
   void step(std::int64_t t_ms, std::vector<Incident>& out);
   // Closes every open incident (end of stream, reconfiguration) at its last held time.
@@ -74,6 +76,7 @@ class RuleEngine {
     ChannelSpec spec;
     bool seen = false;  // observed in the current frame
     double frame_confidence = 0;
+    std::int64_t frame_began_ms = -1;
     std::array<NormBox, kMaxBoxes> frame_boxes{};
     std::size_t frame_n = 0;
 

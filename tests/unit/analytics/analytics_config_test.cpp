@@ -147,6 +147,74 @@ TEST(AnalyticsConfig, ErrorsNameFileLineAndKey) {
   EXPECT_NE(e.find("rules[0].covered: unknown key"), std::string::npos) << e;
 }
 
+// A key that would have no effect where it is written is refused, naming file:line:key.
+TEST(AnalyticsConfig, RefusesKeysThatWouldNotApplyWhereWritten) {
+  struct Case {
+    const char* yaml;
+    const char* where;  // file:line: and key path
+    const char* why;
+  };
+  const Case cases[] = {
+      {"lines: [{id: l, from: [0, 0], to: [1, 1]}]\nrules:\n  - id: x\n    detector: "
+       "line_crossing\n    min_duration: 2s\n",
+       "cam.yaml:5:5: rules[0].min_duration", "instant event"},
+      {"lines: [{id: l, from: [0, 0], to: [1, 1]}]\nrules:\n  - id: x\n    detector: "
+       "line_crossing\n    end_hold: 2s\n",
+       "cam.yaml:5:5: rules[0].end_hold", "instant event"},
+      {"lines: [{id: l, from: [0, 0], to: [1, 1]}]\nrules:\n  - id: x\n    detector: "
+       "line_crossing\n    update_interval: 2s\n",
+       "cam.yaml:5:5: rules[0].update_interval", "instant event"},
+      {"rules:\n  - id: t\n    detector: tamper\n    off_preset: {min_duration: 5s}\n",
+       "cam.yaml:4:5: rules[0].off_preset", "PTZ"},
+      {"ptz: true\nrules:\n  - id: t\n    detector: tamper\n    turned: {min_duration: 5s}\n",
+       "cam.yaml:5:5: rules[0].turned", "off_preset"},
+      {"ptz: true\nrules:\n  - {id: m, detector: motion}\n", "cam.yaml:1:1: ptz", "tamper rule"},
+      {"tamper: {learning_time: 3s}\nrules:\n  - {id: m, detector: motion}\n",
+       "cam.yaml:1:1: tamper", "tamper rule"},
+      {"objects: {backend: hog}\nrules:\n  - {id: m, detector: motion}\n", "cam.yaml:1:1: objects",
+       "object rules"},
+      {"utc_offset: \"+08:00\"\nrules:\n  - {id: m, detector: motion}\n",
+       "cam.yaml:1:1: utc_offset", "schedule"},
+      {"motion: {threshold: 20}\nrules:\n  - {id: t, detector: tamper}\n",
+       "cam.yaml:1:10: motion.threshold", "only a tamper rule"},
+      // Keys of another detector are unknown to this one.
+      {"rules:\n  - {id: t, detector: tamper, min_area: 0.1}\n", "rules[0].min_area",
+       "unknown key"},
+      {"rules:\n  - {id: t, detector: tamper, zones: [a]}\n", "rules[0].zones", "unknown key"},
+      {"rules:\n  - {id: m, detector: motion, near: 0.1}\n", "rules[0].near", "unknown key"},
+      {"rules:\n  - {id: m, detector: motion, dwell: 10s}\n", "rules[0].dwell", "unknown key"},
+      {"rules:\n  - {id: l, detector: loitering, min_area: 0.1}\n", "rules[0].min_area",
+       "unknown key"},
+      {"rules:\n  - {id: l, detector: loitering, near: 0.1}\n", "rules[0].near", "unknown key"},
+      {"rules:\n  - {id: l, detector: parking, min_count: 2}\n", "rules[0].min_count",
+       "unknown key"},
+      {"rules:\n  - {id: l, detector: left_object, objects: [vehicle]}\n", "rules[0].objects",
+       "unknown key"},
+  };
+  for (const auto& c : cases) {
+    const auto e = error_of(c.yaml);
+    EXPECT_NE(e.find(c.where), std::string::npos) << c.yaml << "\n-> " << e;
+    EXPECT_NE(e.find(c.why), std::string::npos) << c.yaml << "\n-> " << e;
+  }
+  // Disabled analytics keep their settings without complaint (switched off on purpose).
+  EXPECT_NO_THROW(parse("enabled: false\ntamper: {learning_time: 3s}\n"));
+}
+
+TEST(AnalyticsConfig, TamperRuleMinDurationAppliesToEverySubtype) {
+  auto c = parse(
+      "rules:\n  - {id: t, detector: tamper, min_duration: 3s, defocused: {min_duration: 40s}}\n");
+  const Rule& t = c.rules[0];
+  auto at = [&](TamperSubtype s) { return t.subtypes[static_cast<int>(s)].min_duration_ms; };
+  EXPECT_EQ(at(TamperSubtype::kCovered), 3'000);
+  EXPECT_EQ(at(TamperSubtype::kTurned), 3'000);
+  EXPECT_EQ(at(TamperSubtype::kSignalLost), 3'000);
+  EXPECT_EQ(at(TamperSubtype::kDefocused), 40'000);  // its own wins
+  // Without it, the per-subtype defaults.
+  auto d = parse("rules:\n  - {id: t, detector: tamper}\n").rules[0];
+  EXPECT_EQ(d.subtypes[static_cast<int>(TamperSubtype::kDefocused)].min_duration_ms, 30'000);
+  EXPECT_EQ(d.subtypes[static_cast<int>(TamperSubtype::kCovered)].min_duration_ms, 10'000);
+}
+
 // 1'764'000'000'000 ms is Monday 2025-11-24 16:00 UTC (Tuesday 00:00 at +08:00).
 constexpr std::int64_t kMonday1600Utc = 1'764'000'000'000;
 constexpr std::int64_t kHour = 3'600'000;

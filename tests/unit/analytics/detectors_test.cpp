@@ -149,7 +149,6 @@ rules:
     defocused: {min_duration: 2s}
     turned: {min_duration: 2s}
     signal_lost: {min_duration: 2s}
-    off_preset: {min_duration: 2s}
 )yaml";
 
 std::vector<Incident> tamper_run(const std::string& yaml,
@@ -194,6 +193,82 @@ TEST(TamperDetector, Turned) {
   ASSERT_EQ(o.size(), 1u);
   EXPECT_EQ(o[0].type, "camera.tamper.turned");
   EXPECT_NEAR(start_s(o[0]), 8.0, 0.25);
+}
+
+// Partial covers: most of the view blocked, by a dark cover with a live 20 px border, a
+// textured cloth over 80 % (the right 20 % live), a sharp textured cloth over everything, a
+// hand (a blurred skin-coloured ellipse, corners live), bright paper over the bottom 75 %.
+// Each is covered, never turned.
+cv::Mat weave(cv::Size size, int period, cv::Scalar colour) {
+  cv::Mat f(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double v = 1 +
+                       0.25 * std::sin(2 * CV_PI * x / period) * std::sin(2 * CV_PI * y / period) +
+                       0.15 * (std::sin(2 * CV_PI * (x + y) / (3 * period)) > 0 ? 1 : -1);
+      for (int c = 0; c < 3; ++c)
+        f.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uchar>(colour[c] * v);
+    }
+  }
+  return f;
+}
+
+TEST(TamperDetector, PartialCoversAreCoveredNeverTurned) {
+  const cv::Mat cloth = weave({kW, kH}, 10, {60, 80, 150});
+  const std::vector<std::pair<const char*, std::function<void(cv::Mat&)>>> covers = {
+      {"dark cover, live 20 px border",
+       [&](cv::Mat& f) { f(cv::Rect(20, 20, kW - 40, kH - 40)).setTo(cv::Scalar(28, 30, 30)); }},
+      {"textured cloth over 80 %",
+       [&](cv::Mat& f) {
+         cv::Mat c;
+         cv::GaussianBlur(cloth, c, cv::Size(0, 0), 1.0);
+         c(cv::Rect(0, 0, kW * 8 / 10, kH)).copyTo(f(cv::Rect(0, 0, kW * 8 / 10, kH)));
+       }},
+      {"sharp textured cloth over everything", [&](cv::Mat& f) { cloth.copyTo(f); }},
+      {"hand",
+       [&](cv::Mat& f) {
+         cv::Mat m(f.size(), CV_32F, cv::Scalar(0)), ff,
+             hand(f.size(), CV_32FC3, cv::Scalar(110, 140, 190));
+         cv::ellipse(m, cv::RotatedRect({kW / 2.f, kH / 2.f}, cv::Size2f(kW * 1.24f, kH * 1.3f), 0),
+                     cv::Scalar(1), cv::FILLED);
+         cv::GaussianBlur(m, m, cv::Size(0, 0), 20);
+         cv::Mat m3;
+         cv::merge(std::vector<cv::Mat>{m, m, m}, m3);
+         f.convertTo(ff, CV_32FC3);
+         ff = hand.mul(m3) + ff.mul(cv::Scalar::all(1) - m3);
+         ff.convertTo(f, CV_8UC3);
+       }},
+      {"paper over the bottom 75 %",
+       [&](cv::Mat& f) {
+         f(cv::Rect(0, kH / 4, kW, kH - kH / 4)).setTo(cv::Scalar(215, 220, 222));
+       }},
+  };
+  for (const auto& [what, cover] : covers) {
+    auto o = opened(tamper_run(kTamperYaml, [&](double t, cv::Mat& f) {
+      if (t >= 8) cover(f);
+    }));
+    ASSERT_EQ(o.size(), 1u) << what;
+    EXPECT_EQ(o[0].type, "camera.tamper.covered") << what;
+    EXPECT_NEAR(start_s(o[0]), 8.0, 0.5) << what;
+  }
+}
+
+// Half the view blocked (something close passing) is not tamper; a turned view is turned,
+// never covered, also when the new view is plainer than the old one.
+TEST(TamperDetector, HalfBlockedIsNotTamperAndTurnedIsNotCovered) {
+  auto half = opened(tamper_run(kTamperYaml, [](double t, cv::Mat& f) {
+    if (t >= 8) f(cv::Rect(0, 0, kW, kH / 2)).setTo(cv::Scalar(60, 60, 60));
+  }));
+  EXPECT_TRUE(half.empty()) << half[0].type;
+  const cv::Mat other = textured_scene(42);
+  auto turned = opened(tamper_run(kTamperYaml, [&](double t, cv::Mat& f) {
+    if (t < 8) return;
+    cv::Mat zoom;
+    cv::resize(other(cv::Rect(100, 60, kW / 2, kH / 2)), zoom, f.size());
+    zoom.copyTo(f);
+  }));
+  ASSERT_EQ(turned.size(), 1u);
+  EXPECT_EQ(turned[0].type, "camera.tamper.turned");
 }
 
 TEST(TamperDetector, QuietAtDuskAndWhenLightsSwitchOn) {
@@ -246,6 +321,8 @@ zones:
 )yaml";
   yaml.replace(yaml.find("rules:\n"), 7,
                "rules:\n  - {id: yard, detector: motion, zones: [yard], min_area: 0.002}\n");
+  // A PTZ camera reports a changed view as off_preset, not turned.
+  yaml.replace(yaml.find("turned:"), 7, "off_preset:");
   CameraAnalytics cam(config_of(yaml));
   const cv::Mat home = textured_scene(7), away = textured_scene(70);
   cv::RNG rng(5);

@@ -5,10 +5,12 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "aggregator/api/api_service.h"
 #include "aggregator/api/feed_hub.h"
 #include "aggregator/cases/case_service.h"
+#include "aggregator/cases/indicators.h"
 #include "aggregator/fleet/fleet_view.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/config/section.h"
@@ -98,6 +100,7 @@ class ApiTest : public EngineTest {
     fs::path gf = dir_ / "grid.geojson";
     std::ofstream(gf) << grid::testing::collection(grid::testing::district_features());
     ctx.grid_file = gf.string();
+    ctx.indicators = indicator_config;
     service = std::make_unique<ApiService>(std::move(c), std::move(ctx));
     cases_service->start();
     service->start();
@@ -136,6 +139,7 @@ class ApiTest : public EngineTest {
   std::unique_ptr<ApiService> service;
   std::uint16_t port = 0;
   aggregator::fleet::FleetView* fleet = nullptr;
+  const cases::IndicatorConfig* indicator_config = nullptr;
 };
 
 TEST_F(ApiTest, NoUsersMeansNoAccessWithAReason) {
@@ -273,7 +277,9 @@ TEST_F(ApiTest, BadInputIsAClear4xxAndChangesNothing) {
   expect(request(port, "GET", "/api/v1/cases?colour=red", "", auth(ana)), 400, "unknown");
   // Oversized body.
   std::string big = R"({"action":"file","note":")" + std::string(100 * 1024, 'x') + "\"}";
-  EXPECT_EQ(request(port, "POST", path, big, auth(ana)).status, 413);
+  Reply too_big = request(port, "POST", path, big, auth(ana));
+  EXPECT_EQ(too_big.status, 413);
+  EXPECT_EQ(too_big.j().value("error", ""), "too_large");
   EXPECT_EQ(history_size(id), before);
   // Reports: unknown class, a location in no cell, bad crs.
   expect(request(port, "POST", "/api/v1/cases",
@@ -288,6 +294,233 @@ TEST_F(ApiTest, BadInputIsAClear4xxAndChangesNothing) {
          400, "crs");
   // The server is still fine.
   EXPECT_EQ(request(port, "GET", "/api/v1/cases/" + std::to_string(id), "", auth(ana)).status, 200);
+}
+
+// What docs/api.md promises, in its own spellings: lower-case (any case) crs names, the
+// documented error codes, and level names the grid loader takes back.
+TEST_F(ApiTest, DocumentedSpellingsAreAccepted) {
+  start(default_config());
+  const std::string ana = login("ana");
+  auto report = [&](grid::LonLat p, const std::string& crs) {
+    return request(
+        port, "POST", "/api/v1/cases",
+        json{{"class_code", "06010"}, {"location", {{"lon", p.lon}, {"lat", p.lat}, {"crs", crs}}}}
+            .dump(),
+        auth(ana));
+  };
+  int n = 0;
+  for (const char* crs : {"wgs84", "WGS84", "Wgs84", "cgcs2000"}) {
+    Reply r = report(grid::testing::at(2 + 2.0 * n++, 5), crs);
+    EXPECT_EQ(r.status, 201) << crs << ": " << r.body;
+    // In A grid 1 (a building group inside it, for the first points).
+    EXPECT_EQ(r.j()["case"]["cell_code"].get<std::string>().rfind("110105001001001", 0), 0u) << crs;
+  }
+  // GCJ-02 is converted: the shifted point lands back in B grid 2.
+  Reply g = report(grid::wgs84_to_gcj02(grid::testing::at(25, 25)), "gcj02");
+  ASSERT_EQ(g.status, 201) << g.body;
+  EXPECT_EQ(g.j()["case"]["cell_code"], "110105001002002");
+  Reply mars = report(grid::testing::at(5, 5), "mars");
+  EXPECT_EQ(mars.status, 400);
+  EXPECT_EQ(mars.j()["error"], "bad_request");
+  // A method the path does not have: the listed code.
+  Reply del = request(port, "DELETE", "/api/v1/cases", "", auth(ana));
+  EXPECT_EQ(del.status, 405);
+  EXPECT_EQ(del.j()["error"], "method_not_allowed");
+  // The grid as the API gives it loads as a grid file again, level names and all.
+  Reply cells = request(port, "GET", "/api/v1/grid/cells", "", auth(ana));
+  ASSERT_EQ(cells.status, 200);
+  const json cells_body = cells.j();
+  std::set<std::string> levels;
+  for (const auto& f : cells_body["features"]) levels.insert(f["properties"]["level"]);
+  EXPECT_EQ(levels,
+            (std::set<std::string>{"district", "street", "community", "base_grid", "fine1"}));
+  grid::GridModel again = grid::GridModel::from_geojson(cells.body, {}, "api.geojson");
+  EXPECT_EQ(again.size(), grid.size());
+  for (const auto& f : cells_body["features"]) {
+    const grid::Cell* c = again.find(f["properties"]["code"].get<std::string>());
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(grid::to_string(c->level), f["properties"]["level"]);
+  }
+}
+
+// Dongli's published figure: 1192 closed of 1882 due is 63.33 % truncated (63.34 % half up).
+// The rate definition comes from the aggregator's `indicators:` section; open and overdue
+// stand beside the rates; a trend by week and the CSV export carry the same figures.
+TEST_F(ApiTest, IndicatorsRoundAsConfiguredWithOpenOverdueTrendAndCsv) {
+  auto section = config::load_string(
+      "rates:\n"
+      "  - {name: closure_rate, numerator: closed, denominator: due_to_close, rounding: truncate}\n"
+      "  - {name: closure_rate_half_up, numerator: closed, denominator: due_to_close}\n",
+      "indicators.yaml");
+  const cases::IndicatorConfig configured = cases::IndicatorConfig::read(section);
+  indicator_config = &configured;
+  start(default_config());
+  const std::int64_t now = clock.now_ms();
+  constexpr std::int64_t kDay = 86'400'000;
+  store->begin_batch();
+  for (int i = 0; i < 1882; ++i) {
+    cases::Case c;
+    c.class_code = "06010";
+    c.cell_code = i % 2 ? "110105001001001" : "110105001002002";
+    c.departments = {{"sanitation"}};
+    c.reported_ms = c.filed_ms = c.dispatched_ms = now - 5 * kDay + i;
+    c.due_ms = now - 3600'000;
+    if (i < 1192) {
+      c.state = cases::State::kClosed;
+      c.closed_ms = now - kDay;
+    } else {
+      c.state = cases::State::kDispatched;  // past its due time: open and overdue
+    }
+    store->create(c, {});
+  }
+  store->commit_batch();
+  const std::string ana = login("ana");
+  const std::string period =
+      "from=" + std::to_string(now - 10 * kDay) + "&to=" + std::to_string(now + 1);
+  Reply r = request(port, "GET", "/api/v1/indicators?" + period, "", auth(ana));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json body = r.j();
+  ASSERT_EQ(body["rows"].size(), 1u);
+  const json& row = body["rows"][0];
+  EXPECT_EQ(row["counts"]["due_to_close"], 1882);
+  EXPECT_EQ(row["counts"]["closed"], 1192);
+  EXPECT_EQ(row["counts"]["open"], 690);
+  EXPECT_EQ(row["counts"]["overdue"], 690);
+  ASSERT_EQ(row["rates"].size(), 2u);
+  EXPECT_EQ(row["rates"][0]["name"], "closure_rate");
+  EXPECT_EQ(row["rates"][0]["text"], "63.33");
+  EXPECT_EQ(row["rates"][1]["text"], "63.34");
+  EXPECT_EQ(body["definitions"][0]["rounding"], "truncate");
+  EXPECT_EQ(body["definitions"][0]["numerator"], "closed");
+  EXPECT_EQ(body["definitions"][0]["denominator"], "due_to_close");
+  EXPECT_EQ(body["definitions"][1]["rounding"], "half_up");
+  // By grid: two rows adding up to the total.
+  Reply by_cell = request(port, "GET", "/api/v1/indicators?group_by=cell&" + period, "", auth(ana));
+  ASSERT_EQ(by_cell.status, 200);
+  std::int64_t received = 0;
+  const json by_cell_body = by_cell.j();
+  for (const auto& g : by_cell_body["rows"])
+    received += g["counts"]["received"].get<std::int64_t>();
+  EXPECT_EQ(by_cell.j()["rows"].size(), 2u);
+  EXPECT_EQ(received, 1882);
+  // Weeks in the district's time (UTC+8): every case lies in one week; the weeks cover the
+  // period without gaps.
+  Reply trend = request(port, "GET", "/api/v1/indicators?interval=week&" + period, "", auth(ana));
+  ASSERT_EQ(trend.status, 200) << trend.body;
+  const json t = trend.j();
+  ASSERT_GE(t["rows"].size(), 1u);
+  std::int64_t in_weeks = 0;
+  std::int64_t edge = now - 10 * kDay;
+  for (const auto& w : t["rows"]) {
+    EXPECT_EQ(w["period_from_ms"], edge);
+    edge = w["period_to_ms"];
+    in_weeks += w["counts"]["received"].get<std::int64_t>();
+  }
+  EXPECT_EQ(edge, now + 1);
+  EXPECT_EQ(in_weeks, 1882);
+  EXPECT_EQ(request(port, "GET", "/api/v1/indicators?interval=day", "", auth(ana)).status, 400);
+  // CSV: a header and one line, the rate as text.
+  Reply csv = request(port, "GET", "/api/v1/indicators?format=csv&" + period, "", auth(ana));
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.header("content-type").find("text/csv"), std::string::npos);
+  EXPECT_EQ(csv.body.rfind("total,received,", 0), 0u) << csv.body;
+  EXPECT_NE(csv.body.find("\r\ntotal,1882,1882,"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find(",63.33,63.34\r\n"), std::string::npos) << csv.body;
+}
+
+// Names beside codes; the queue's total, open filter and deadline order (paged without
+// overlap); the map's per-cell counts equal the list's.
+TEST_F(ApiTest, NamesTotalsDeadlineOrderAndMapCounts) {
+  classes.add_department({"sanitation", "环卫所", "Sanitation"});
+  auto cls = *classes.find("06010");
+  cls.name = "暴露垃圾";
+  cls.english = "exposed garbage";
+  cls.legacy_code = "1-02";
+  classes.add(cls);
+  auto cam = *cameras.find("cam-1");
+  cam.name = "东门";
+  cameras.add(cam);
+  start(default_config());
+  const std::string ana = login("ana");
+  const std::int64_t now = clock.now_ms();
+  constexpr std::int64_t kHour = 3'600'000;
+  store->begin_batch();
+  // 7 cases: due in 5 h, 1 h, -2 h (overdue), none (filed), then three closed.
+  const std::vector<std::pair<cases::State, std::int64_t>> plan = {
+      {cases::State::kDispatched, now + 5 * kHour}, {cases::State::kDispatched, now + kHour},
+      {cases::State::kDispatched, now - 2 * kHour}, {cases::State::kFiled, 0},
+      {cases::State::kClosed, now - kHour},         {cases::State::kClosed, now - kHour},
+      {cases::State::kClosed, now - kHour}};
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    cases::Case c;
+    c.class_code = i == 0 ? "1-02" : "06010";  // the older generation's code names the class too
+    c.cell_code = i % 2 ? "110105001001001" : "110105001002002";
+    c.camera_id = "cam-1";
+    c.departments = {{"sanitation"}};
+    c.state = plan[i].first;
+    c.due_ms = plan[i].second;
+    c.reported_ms = now - 10 * kHour;
+    store->create(c, {});
+  }
+  store->commit_batch();
+  Reply all = request(port, "GET", "/api/v1/cases?limit=2", "", auth(ana));
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.j()["total"], 7);
+  const json all_body = all.j();
+  const json& names = all_body["items"][0]["names"];
+  EXPECT_EQ(names["class"]["name"], "暴露垃圾");
+  EXPECT_EQ(names["class"]["legacy_code"], "1-02");
+  EXPECT_EQ(names["departments"]["sanitation"]["name"], "环卫所");
+  EXPECT_EQ(names["camera"], "东门");
+  ASSERT_EQ(names["cell_path"].size(), 4u);
+  EXPECT_EQ(names["cell_path"][0]["name"], "District");
+  EXPECT_EQ(names["cell_path"][0]["level"], "district");
+  EXPECT_EQ(names["cell_path"][3]["code"], all_body["items"][0]["cell_code"]);
+  // The legacy-coded case gets the same class names.
+  Reply first =
+      request(port, "GET", "/api/v1/cases?sort=deadline&open=true&limit=2", "", auth(ana));
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.j()["total"], 4);
+  std::vector<std::int64_t> dues;
+  std::string after = first.j()["next"];
+  const json first_body = first.j();
+  for (const auto& c : first_body["items"]) dues.push_back(c["due_ms"]);
+  Reply second = request(
+      port, "GET", "/api/v1/cases?sort=deadline&open=true&limit=2&after=" + after, "", auth(ana));
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_FALSE(second.j().contains("total"));
+  EXPECT_TRUE(second.j()["next"].is_null());
+  const json second_body = second.j();
+  for (const auto& c : second_body["items"]) dues.push_back(c["due_ms"]);
+  EXPECT_EQ(dues, (std::vector<std::int64_t>{now - 2 * kHour, now + kHour, now + 5 * kHour, 0}));
+  Reply legacy = request(port, "GET", "/api/v1/cases?class=1-02", "", auth(ana));
+  ASSERT_EQ(legacy.j()["items"].size(), 1u);
+  EXPECT_EQ(legacy.j()["items"][0]["names"]["class"]["code"], "06010");
+  // A cursor of the other order is refused.
+  EXPECT_EQ(request(port, "GET", "/api/v1/cases?sort=deadline&after=k5", "", auth(ana)).status,
+            400);
+  EXPECT_EQ(request(port, "GET", "/api/v1/cases?sort=oldest", "", auth(ana)).status, 400);
+  // The map's counts: per grid and rolled up to the street; equal to the list's totals.
+  Reply grids = request(port, "GET", "/api/v1/map/open", "", auth(ana));
+  ASSERT_EQ(grids.status, 200) << grids.body;
+  EXPECT_EQ(grids.j()["open"], 4);
+  EXPECT_EQ(grids.j()["overdue"], 1);
+  EXPECT_EQ(grids.j()["open"],
+            request(port, "GET", "/api/v1/cases?open=true", "", auth(ana)).j()["total"]);
+  EXPECT_EQ(grids.j()["overdue"],
+            request(port, "GET", "/api/v1/cases?overdue=true", "", auth(ana)).j()["total"]);
+  ASSERT_EQ(grids.j()["cells"].size(), 2u);
+  EXPECT_EQ(grids.j()["cells"][0]["overdue"], 1);  // overdue first
+  Reply street = request(port, "GET", "/api/v1/map/open?digits=9", "", auth(ana));
+  ASSERT_EQ(street.j()["cells"].size(), 1u);
+  EXPECT_EQ(street.j()["cells"][0]["code"], "110105001");
+  EXPECT_EQ(street.j()["cells"][0]["open"], 4);
+  EXPECT_EQ(request(port, "GET", "/api/v1/map/open?digits=7", "", auth(ana)).status, 400);
+  // The catalog: class and department names, the district's UTC offset.
+  Reply cat = request(port, "GET", "/api/v1/catalog", "", auth(ana));
+  ASSERT_EQ(cat.status, 200);
+  EXPECT_EQ(cat.j()["departments"][0]["name"], "环卫所");
+  EXPECT_EQ(cat.j()["utc_offset_minutes"], 480);
 }
 
 TEST_F(ApiTest, KeysetPaginationIsStableAndFiltersWork) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "edge/capture/supervisor.h"
+#include "tests/support/tcp_relay.h"
 #include "tests/support/test_support.h"
 
 namespace gridsight::capture {
@@ -206,6 +207,47 @@ TEST(CaptureRtsp, StallThenServerRestartReconnects) {
       "cam", {CameraState::kConnecting, CameraState::kStreaming, CameraState::kStalled,
               CameraState::kConnecting, CameraState::kStreaming}));
   EXPECT_GE(h.health("cam").reconnects, 1u);
+}
+
+// A relay between camera and box keeps the TCP connection open but forwards nothing more: the
+// stall is found within stall_timeout + 0.5 s of the last byte (docs/capture.md, "States").
+TEST(CaptureRtsp, SilentRelayIsFlaggedStalledWithinTheTimeout) {
+  RtspServer server(media("h264_b.mp4"));
+  test::TcpRelay relay(server.port());
+  std::mutex mu;
+  std::int64_t stalled_at = 0;
+  Supervisor sup(SystemClock::instance(), [&](const std::string&, CameraState s) {
+    std::lock_guard lock(mu);
+    if (s == CameraState::kStalled && stalled_at == 0) stalled_at = test::TcpRelay::now_ms();
+  });
+  for (std::int64_t timeout_ms : {2000, 3000}) {
+    {
+      std::lock_guard lock(mu);
+      stalled_at = 0;
+    }
+    CameraConfig c =
+        rtsp_camera("cam", "rtsp://127.0.0.1:" + std::to_string(relay.port()) + "/stream");
+    c.stall_timeout_ms = timeout_ms;
+    auto q = sup.add(c);
+    ASSERT_TRUE(wait_until([&] {
+      q->pop(std::chrono::milliseconds(10));
+      auto h = sup.health("cam");
+      return h && h->analysed >= 3;
+    }));
+    const std::int64_t frozen_at = relay.freeze();
+    ASSERT_TRUE(wait_until([&] {
+      std::lock_guard lock(mu);
+      return stalled_at != 0;
+    }));
+    const std::int64_t took = stalled_at - frozen_at;
+    std::printf("stall_timeout %lld ms: flagged stalled %lld ms after the relay went silent\n",
+                static_cast<long long>(timeout_ms), static_cast<long long>(took));
+    EXPECT_LE(took, timeout_ms + 500);
+    EXPECT_NE(sup.health("cam")->last_error.find("no video packet for"), std::string::npos)
+        << sup.health("cam")->last_error;
+    sup.remove("cam");
+    relay.thaw();
+  }
 }
 
 TEST(CaptureRtsp, ServerKilledThenRestarted) {

@@ -66,6 +66,27 @@ TEST(ClassCatalog, LimitsInWorkingHoursOrDays) {
   EXPECT_EQ(c.find("5-01")->limit.str(), "1 working days");
 }
 
+// Departments by name; a class found by its other generation's code.
+TEST(ClassCatalog, DepartmentNamesAndBothCodes) {
+  ClassCatalog c = read(
+      "departments:\n"
+      "  - {id: traffic-police, name: 交警大队, english: Traffic police}\n"
+      "  - {id: street-1-traffic, name: 一街交通}\n"
+      "classes:\n"
+      "  - {code: \"09009\", name: 机动车乱停放, legacy_code: \"5-05\", department: traffic-police,"
+      " limit_working_hours: 2}\n");
+  ASSERT_NE(c.department("traffic-police"), nullptr);
+  EXPECT_EQ(c.department("traffic-police")->name, "交警大队");
+  EXPECT_EQ(c.department("traffic-police")->english, "Traffic police");
+  EXPECT_EQ(c.department("street-1-traffic")->english, "");
+  EXPECT_EQ(c.department("nobody"), nullptr);
+  EXPECT_EQ(c.find_any_generation("5-05")->code, "09009");
+  EXPECT_EQ(c.find_any_generation("09009")->code, "09009");
+  EXPECT_EQ(c.find_any_generation("5-99"), nullptr);
+  // Without a departments list any department goes (as before).
+  EXPECT_TRUE(read(kYaml).departments().empty());
+}
+
 TEST(ClassCatalog, RefusesBadConfigWithItsLocation) {
   auto expect_error = [](const std::string& yaml, const std::string& fragment) {
     try {
@@ -87,6 +108,13 @@ TEST(ClassCatalog, RefusesBadConfigWithItsLocation) {
       "classes:\n  - {code: a, name: b, department: d, limit_working_hours: 1}\n"
       "  - {code: a, name: c, department: d, limit_working_hours: 1}\n",
       "twice");
+  // With a departments list, a class's department must be in it (a typo is caught).
+  expect_error(
+      "departments:\n  - {id: sanitation, name: 环卫所}\n"
+      "classes:\n  - {code: a, name: b, department: sanitaton, limit_working_hours: 1}\n",
+      "classes.yaml:4");
+  expect_error("departments:\n  - {id: s, name: a}\n  - {id: s, name: b}\n", "twice");
+  expect_error("departments:\n  - {id: s}\n", "name");
 }
 
 }  // namespace

@@ -35,6 +35,15 @@ const std::map<std::pair<S, A>, S>& expected() {
       {{S::kResolved, A::kRework}, S::kDispatched},
       {{S::kVerified, A::kClose}, S::kClosed},
       {{S::kClosed, A::kEvaluate}, S::kEvaluated},
+      // The camera's "no longer sees it": recorded before closing, state unchanged.
+      {{S::kSelfCorrection, A::kIncidentEnded}, S::kSelfCorrection},
+      {{S::kReported, A::kIncidentEnded}, S::kReported},
+      {{S::kFiled, A::kIncidentEnded}, S::kFiled},
+      {{S::kDispatched, A::kIncidentEnded}, S::kDispatched},
+      {{S::kReturned, A::kIncidentEnded}, S::kReturned},
+      {{S::kParked, A::kIncidentEnded}, S::kParked},
+      {{S::kResolved, A::kIncidentEnded}, S::kResolved},
+      {{S::kVerified, A::kIncidentEnded}, S::kVerified},
   };
   return m;
 }

@@ -1,7 +1,10 @@
+#include "edge/config/edge_config.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/config/section.h"
-#include "edge/config/edge_config.h"
 
 namespace gridsight::edge {
 namespace {
@@ -81,8 +84,21 @@ namespace {
 TEST(EdgeConfig, ShippedExampleIsValid) {
   auto c = EdgeConfig::load(std::string(GRIDSIGHT_SOURCE_DIR) + "/config/edge.example.yaml");
   EXPECT_EQ(c.device_id, "edge-xihu-0007");
-  EXPECT_EQ(c.cameras.size(), 2u);
+  ASSERT_EQ(c.cameras.size(), 3u);
   EXPECT_EQ(c.uplink.evidence_rate_bytes_per_s, 2u << 20);
+  // The video camera shows every shipped detector (fire is experimental: commented out).
+  const auto& video = c.cameras[2];
+  ASSERT_TRUE(video.capture.has_value());
+  ASSERT_TRUE(video.detection.has_value());
+  using analytics::DetectorKind;
+  for (auto kind : {DetectorKind::kMotion, DetectorKind::kLineCrossing, DetectorKind::kTamper,
+                    DetectorKind::kLoitering, DetectorKind::kCrowd, DetectorKind::kParking,
+                    DetectorKind::kLeftObject, DetectorKind::kStall}) {
+    const auto& rules = video.detection->rules;
+    EXPECT_TRUE(std::any_of(rules.begin(), rules.end(), [&](const analytics::Rule& r) {
+      return r.detector == kind;
+    })) << analytics::to_string(kind);
+  }
 }
 
 }  // namespace
@@ -111,9 +127,10 @@ cameras:
   EXPECT_EQ(c.evidence.directory, "gridsight-data/edge/evidence-work");
   EXPECT_NE(error_of("cameras: [{id: a, detection: {}}]\n").find("needs a video source"),
             std::string::npos);
-  EXPECT_NE(error_of("cameras: [{id: a, url: x.mp4, detection: {rules: [{id: r, detector: nope}]}}]\n")
-                .find("detector"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("cameras: [{id: a, url: x.mp4, detection: {rules: [{id: r, detector: nope}]}}]\n")
+          .find("detector"),
+      std::string::npos);
   EXPECT_NE(error_of("evidence: {pre_roll: 2s}\n").find("evidence.directory"), std::string::npos);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 
 #include "common/config/section.h"
 #include "edge/capture/supervisor.h"
@@ -95,7 +96,7 @@ TEST_F(EvidenceTest, ClipAndSnapshotAroundATrigger) {
   std::int64_t t =
       run_and_trigger(file_camera("h264_b.mp4"), rec, 8.0, {box(0.25, 0.25, 0.5, 0.5)});
   ASSERT_NE(t, INT64_MIN);
-  auto r = rec.next(std::chrono::seconds(60));
+  auto r = test::next_evidence(rec);
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->errors.empty()) << r->errors.front();
   EXPECT_EQ(r->trigger.camera_id, "cam-1");
@@ -159,7 +160,7 @@ TEST_F(EvidenceTest, MainStreamEvidenceWhileAnalyticsUsesTheSubStream) {
   cam.sub_url = media("sub_360p.mp4");
   std::int64_t t = run_and_trigger(cam, rec, 4.0, {box(0.1, 0.1, 0.2, 0.3)});
   ASSERT_NE(t, INT64_MIN);
-  auto r = rec.next(std::chrono::seconds(60));
+  auto r = test::next_evidence(rec);
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->files.size(), 2u);
   test::ClipFacts c = test::read_clip(find(*r, "clip")->path);
@@ -176,7 +177,7 @@ TEST_F(EvidenceTest, MainStreamEvidenceWhileAnalyticsUsesTheSubStream) {
 TEST_F(EvidenceTest, H265Clip) {
   EvidenceRecorder rec(config(2000, 1000));
   std::int64_t t = run_and_trigger(file_camera("h265.mp4"), rec, 4.0, {});
-  auto r = rec.next(std::chrono::seconds(60));
+  auto r = test::next_evidence(rec);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->errors.empty()) << r->errors.front();
   test::ClipFacts c = test::read_clip(find(*r, "clip")->path);
@@ -191,7 +192,7 @@ TEST_F(EvidenceTest, H265Clip) {
 TEST_F(EvidenceTest, StreamEndCompletesPendingTriggers) {
   EvidenceRecorder rec(config(2000, 10'000));
   std::int64_t t = run_and_trigger(file_camera("h264_b.mp4"), rec, 14.0, {});
-  auto r = rec.next(std::chrono::seconds(60));
+  auto r = test::next_evidence(rec);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->errors.empty()) << r->errors.front();
   EXPECT_LT(r->clip_end_ms, t + 10'000);
@@ -217,7 +218,7 @@ TEST_F(EvidenceTest, RingStaysWithinItsByteBound) {
 }
 
 // A camera that never delivers the post-roll: the trigger is written with what there is once
-// max_wait has passed (steady time, a manual clock here).
+// max_wait has passed (steady time, a manual clock here). Its snapshot comes at once.
 TEST_F(EvidenceTest, MaxWaitEndsATriggerWhoseCameraWentSilent) {
   ManualClock clock;
   EvidenceConfig cfg = config(2000, 2000);
@@ -228,13 +229,22 @@ TEST_F(EvidenceTest, MaxWaitEndsATriggerWhoseCameraWentSilent) {
   ASSERT_GT(id, 0u);
   EXPECT_GT(rec.trigger({"silent", clock.now_ms(), {}}), 0u);
   EXPECT_EQ(rec.trigger({"silent", clock.now_ms(), {}}), 0u);  // max_pending reached
+  for (int i = 0; i < 2; ++i) {  // the two snapshots: nothing to decode
+    auto shot = rec.next(std::chrono::seconds(30));
+    ASSERT_TRUE(shot.has_value());
+    EXPECT_EQ(shot->stage, EvidenceResult::Stage::kEvent);
+    EXPECT_TRUE(shot->files.empty());
+    ASSERT_EQ(shot->errors.size(), 1u);
+    EXPECT_NE(shot->errors[0].find("no keyframe"), std::string::npos) << shot->errors[0];
+  }
   EXPECT_FALSE(rec.next(std::chrono::milliseconds(300)).has_value());
   clock.advance(2000 + 5000);
   auto r = rec.next(std::chrono::seconds(30));
   ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stage, EvidenceResult::Stage::kClip);
   EXPECT_EQ(r->trigger_id, id);
   EXPECT_TRUE(r->files.empty());
-  ASSERT_EQ(r->errors.size(), 2u);  // no packets: neither snapshot nor clip
+  ASSERT_EQ(r->errors.size(), 1u);  // no packets: no clip
   EXPECT_NE(r->errors[0].find("no keyframe"), std::string::npos) << r->errors[0];
 }
 
@@ -250,6 +260,75 @@ TEST(EvidenceConfigTest, Read) {
   EXPECT_EQ(c.jpeg_quality, 90);
   config::Section bad = config::load_string("directory: x\npre_rol: 8s\n", "edge.yaml");
   EXPECT_THROW(EvidenceConfig::read(bad), config::Error);
+}
+
+}  // namespace
+}  // namespace gridsight::evidence
+
+namespace gridsight::evidence {
+namespace {
+
+// Collects a camera's packets as the capture delivers them.
+struct Collector final : capture::PacketObserver {
+  std::mutex mu;
+  std::vector<capture::PacketPtr> all;
+  void on_packet(const std::string&, capture::PacketPtr p) override {
+    std::lock_guard lock(mu);
+    all.push_back(std::move(p));
+  }
+  void on_stream_end(const std::string&) override {}
+};
+
+// The recorder dies while a bound clip is recording (as under kill -9): the spool stays, and
+// the next recorder on the directory writes the clip from it and names its event.
+TEST_F(EvidenceTest, SpooledClipIsWrittenByTheNextRecorder) {
+  Collector col;
+  {
+    Supervisor sup;
+    CameraConfig cam = file_camera("h264_b.mp4");
+    auto q = sup.add(cam, &col);
+    while (sup.health(cam.id)->state != CameraState::kStopped || q->size() > 0) {
+      q->pop(std::chrono::milliseconds(5));
+    }
+  }
+  ASSERT_GT(col.all.size(), 300u);
+  const std::int64_t t0 = col.all.front()->time_ms;
+  std::int64_t fired = 0;
+  {
+    EvidenceRecorder rec(config(2000, 60'000));
+    std::size_t i = 0;
+    for (; i < col.all.size() && col.all[i]->time_ms < t0 + 6000; ++i) {
+      rec.on_packet("cam-1", col.all[i]);
+    }
+    fired = col.all[i - 1]->time_ms;
+    const std::uint64_t id = rec.trigger({"cam-1", fired, {}});
+    ASSERT_GT(id, 0u);
+    auto shot = rec.next(std::chrono::seconds(30));
+    ASSERT_TRUE(shot.has_value());
+    EXPECT_EQ(shot->stage, EvidenceResult::Stage::kEvent);
+    ASSERT_TRUE(rec.bind(id, "{\"the\":\"event\"}"));
+    for (; i < col.all.size() && col.all[i]->time_ms < t0 + 9000; ++i) {
+      rec.on_packet("cam-1", col.all[i]);
+    }
+  }
+  std::size_t spools = 0;
+  for (auto& e : fs::directory_iterator(dir_)) {
+    spools += e.path().string().ends_with(".clip.spool") ? 1 : 0;
+  }
+  ASSERT_EQ(spools, 1u);
+  EvidenceRecorder again(config(2000, 60'000));
+  auto r = again.next(std::chrono::seconds(30));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stage, EvidenceResult::Stage::kClip);
+  EXPECT_EQ(r->event, "{\"the\":\"event\"}");
+  EXPECT_TRUE(fs::exists(r->spool_path));  // removed by the daemon once the clip is committed
+  ASSERT_TRUE(r->errors.empty()) << r->errors.front();
+  ASSERT_EQ(r->files.size(), 1u);
+  test::ClipFacts c = test::read_clip(r->files[0].path);
+  EXPECT_TRUE(c.first_is_key);
+  EXPECT_EQ(c.decode_errors, 0);
+  EXPECT_LE(r->clip_start_ms, fired - 2000);
+  EXPECT_GE(r->clip_end_ms, t0 + 8900);  // what reached the spool before the end
 }
 
 }  // namespace

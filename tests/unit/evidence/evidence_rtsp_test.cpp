@@ -42,7 +42,7 @@ TEST(EvidenceRtsp, ClipFromALiveStream) {
       ASSERT_GT(rec.trigger({"live", t, {b}}), 0u);
     }
   }
-  auto r = rec.next(std::chrono::seconds(60));
+  auto r = test::next_evidence(rec);
   sup.stop_all();
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->errors.empty()) << r->errors.front();

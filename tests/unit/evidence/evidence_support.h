@@ -7,9 +7,13 @@ extern "C" {
 }
 #include <turbojpeg.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace gridsight::test {
@@ -131,6 +135,24 @@ inline Jpeg read_jpeg(const std::string& path) {
   tjDecompress2(tj, data.data(), data.size(), j.rgb.data(), j.width, 0, j.height, TJPF_RGB, 0);
   tjDestroy(tj);
   return j;
+}
+
+// A trigger's two results, merged: the snapshot (Stage::kEvent, at once) and then its clip
+// (Stage::kClip, after the post-roll). nullopt when either does not come within `timeout`.
+template <typename Recorder,
+          typename Result = std::remove_cvref_t<decltype(*std::declval<Recorder&>().next({}))>>
+std::optional<Result> next_evidence(Recorder& rec,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  auto shot = rec.next(timeout);
+  if (!shot || shot->stage != Result::Stage::kEvent) return std::nullopt;
+  auto clip = rec.next(timeout);
+  if (!clip || clip->stage != Result::Stage::kClip || clip->trigger_id != shot->trigger_id) {
+    return std::nullopt;
+  }
+  clip->files.insert(clip->files.begin(), shot->files.begin(), shot->files.end());
+  clip->errors.insert(clip->errors.begin(), shot->errors.begin(), shot->errors.end());
+  clip->snapshot_ms = shot->snapshot_ms;
+  return clip;
 }
 
 }  // namespace gridsight::test

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "aggregator/grid/grid_model.h"
 #include "tests/unit/grid/grid_fixture.h"
 
@@ -35,6 +37,30 @@ GridLoadError load_error(const std::vector<Feat>& f, GridOptions opt = {}) {
 
 TEST(GridValidation, TheFixtureIsValid) {
   EXPECT_NO_THROW(GridModel::from_geojson(testing::collection(base()), {}, "ok"));
+}
+
+// properties.level as a number or as the name the API gives (GET /api/v1/grid/cells).
+TEST(GridValidation, LevelsByNumberOrName) {
+  auto doc = nlohmann::json::parse(testing::collection(base()));
+  for (auto& f : doc["features"]) {
+    const std::string code = f["properties"]["code"];
+    const auto level = static_cast<Level>((code.size() - 3) / 3);
+    f["properties"]["level"] = f["id"] == "gA1" ? nlohmann::json(static_cast<int>(level))
+                                                : nlohmann::json(to_string(level));
+  }
+  GridModel g = GridModel::from_geojson(doc.dump(), {}, "named.geojson");
+  EXPECT_EQ(g.find("110105001")->level, Level::kStreet);
+  EXPECT_EQ(g.find("110105001001001")->level, Level::kBaseGrid);
+  EXPECT_EQ(g.find("110105001001001001")->level, Level::kFine1);
+  // A name that disagrees with the code's length, and an unknown name, are refused.
+  for (const char* wrong : {"community", "borough"}) {
+    for (auto& f : doc["features"]) {
+      if (f["id"] == "s1") f["properties"]["level"] = wrong;
+    }
+    auto e = load_error(doc.dump());
+    EXPECT_TRUE(e.has(wrong[0] == 'c' ? ProblemKind::kBadCode : ProblemKind::kBadFeature, "s1"))
+        << e.what();
+  }
 }
 
 TEST(GridValidation, UnclosedRing) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "edge/analytics/detectors/objects/static_regions.h"
 #include "edge/analytics/detectors/shared/channel.h"
@@ -36,6 +37,7 @@ class ObjectsDetector final : public Detector {
         statics_(s_, setup.config->motion.shadow_uniformity),
         config_(setup.config),
         blobs_(detector_->uses_foreground()) {
+    owned_.reserve(64);
     for (const Rule* rule : setup.rules) {
       std::vector<int> zones;
       for (const auto& id : rule->zones) {
@@ -54,6 +56,12 @@ class ObjectsDetector final : public Detector {
                 ? "object"
                 : "person");
         spec.attributes["detector"] = detector_->name();
+        if (rule->detector == DetectorKind::kLeftObject) {
+          // The event starts when the object was left; it is reported after the dwell.
+          spec.attributes["dwell_s"] = std::to_string(rule->dwell_ms / 1000);
+          owner_radius_ = std::max(owner_radius_, rule->near);
+          owners_ = true;
+        }
         w.channel = setup.engine->add_channel(std::move(spec));
         watches_.push_back(w);
         needs_statics_ |=
@@ -68,6 +76,8 @@ class ObjectsDetector final : public Detector {
     tracker_.reset();
     statics_.reset();
     last_scan_ms_ = last_detect_ms_ = -1;
+    seen_n_ = 0;
+    owned_.clear();
   }
 
   void process(const FrameContext& f, RuleEngine& engine) override {
@@ -106,6 +116,7 @@ class ObjectsDetector final : public Detector {
         }
       }
       statics_.update(*f.gray, f.foreground->mask(), f.foreground->background(), people_, t);
+      if (owners_) associate_owners(t);
     }
     for (const Watch& w : watches_) evaluate(w, t, engine);
   }
@@ -116,6 +127,70 @@ class ObjectsDetector final : public Detector {
     int zone = -1;
     std::size_t channel = 0;
   };
+
+  // Where people were in the last seconds (a ring, no allocation), to find who left an object.
+  struct Seen {
+    std::int64_t t = 0, track = 0;
+    cv::Point2f foot;
+  };
+  static constexpr std::size_t kSeen = 1024;
+  // A static region and the person who brought it (-1: nobody seen with it).
+  struct Owned {
+    std::int64_t region = 0, owner = -1;
+  };
+  static constexpr std::int64_t kOwnerBeforeMs = 3'000, kOwnerAfterMs = 1'500;
+
+  // Records where people are, then gives each new static region its owner: the person whose
+  // feet were closest to it (within the rules' `near`) around the time it was left.
+  void associate_owners(std::int64_t t) {
+    for (const auto& tr : tracker_.tracks()) {
+      if (cls_of(tr) != ObjectClass::kPerson || tr.missing) continue;
+      seen_[seen_n_++ % kSeen] = Seen{t, tr.id, tr.foot()};
+    }
+    for (std::size_t i = 0; i < owned_.size();) {  // regions gone: forget their owners
+      const auto& regions = statics_.regions();
+      const bool alive = std::any_of(regions.begin(), regions.end(),
+                                     [&](const auto& r) { return r.id == owned_[i].region; });
+      if (alive) {
+        ++i;
+      } else {
+        owned_[i] = owned_.back();
+        owned_.pop_back();
+      }
+    }
+    for (const auto& r : statics_.regions()) {
+      if (std::any_of(owned_.begin(), owned_.end(),
+                      [&](const Owned& o) { return o.region == r.id; })) {
+        continue;
+      }
+      Owned o{r.id, -1};
+      float best = static_cast<float>(owner_radius_);
+      const std::size_t n = std::min(seen_n_, kSeen);
+      for (std::size_t k = 0; k < n; ++k) {
+        const Seen& p = seen_[k];
+        if (p.t < r.since_ms - kOwnerBeforeMs || p.t > r.since_ms + kOwnerAfterMs) continue;
+        const float d = distance_to(r.box, p.foot);
+        if (d <= best) {
+          best = d;
+          o.owner = p.track;
+        }
+      }
+      if (owned_.size() < 64) owned_.push_back(o);  // bounded (reserved)
+    }
+  }
+
+  // The person who left the region is still with it (within `near`).
+  bool attended_by_owner(const StaticRegions::Region& r, double near) const {
+    for (const Owned& o : owned_) {
+      if (o.region != r.id) continue;
+      if (o.owner < 0) return false;
+      for (const auto& tr : tracker_.tracks()) {
+        if (tr.id == o.owner) return distance_to(r.box, tr.foot()) <= near;
+      }
+      return false;  // the owner's track is gone: they left
+    }
+    return false;
+  }
 
   // Regions with motion: foreground blobs enlarged by half their size (context for the
   // detector); more than max_regions: their union.
@@ -233,22 +308,28 @@ class ObjectsDetector final : public Detector {
         if (count > 0) engine.observe(w.channel, conf / count, boxes_.data(), n_);
         return;
       case DetectorKind::kLeftObject:
-      case DetectorKind::kStall:
+      case DetectorKind::kStall: {
+        std::int64_t left_ms = -1;
         for (const auto& r : statics_.regions()) {
           if (!r.reportable() || r.age_ms(t) < rule.dwell_ms || !region_in_zone(r, w.zone) ||
               !is_object(r)) {
             continue;
           }
-          // A stall has people around it; a left object has nobody attending it.
-          const int people = people_near(r.box, rule.near);
-          if (rule.detector == DetectorKind::kStall ? people < rule.min_count : people > 0) {
-            continue;
+          if (rule.detector == DetectorKind::kStall) {
+            if (people_near(r.box, rule.near) < rule.min_count) continue;  // a vendor beside it
+          } else if (attended_by_owner(r, rule.near)) {
+            continue;  // left object: unattended once the person who brought it has gone
           }
           ++count;
           add_box(r.box, 0.6f, -1);
+          if (left_ms < 0 || r.since_ms < left_ms) left_ms = r.since_ms;
         }
-        if (count > 0) engine.observe(w.channel, 0.6, boxes_.data(), n_);
+        if (count > 0) {
+          engine.observe(w.channel, 0.6, boxes_.data(), n_,
+                         rule.detector == DetectorKind::kLeftObject ? left_ms : -1);
+        }
         return;
+      }
       default:
         return;
     }
@@ -267,6 +348,11 @@ class ObjectsDetector final : public Detector {
   std::int64_t last_scan_ms_ = -1, last_detect_ms_ = -1;
   std::array<NormBox, RuleEngine::kMaxBoxes> boxes_{};
   std::size_t n_ = 0;
+  bool owners_ = false;  // a left_object rule: who brought each object
+  double owner_radius_ = 0;
+  std::array<Seen, kSeen> seen_{};
+  std::size_t seen_n_ = 0;
+  std::vector<Owned> owned_;
 };
 
 }  // namespace

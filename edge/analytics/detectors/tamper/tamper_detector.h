@@ -2,15 +2,20 @@
 // Camera tamper: covered, defocused, turned (scene changed), signal lost; "off preset" for
 // PTZ cameras. Measured on a small grey image against a reference learnt at start and
 // adapted slowly while the view is normal (dusk), with brightness-invariant measures:
-//  - covered: contrast (grey std) and detail (mean gradient) both collapse;
+//  - covered: most of the view no longer shows the scene: local detail collapsed there (a
+//    hand, paper, spray: ≥ covered_share of the view, with or without a live border), or the
+//    view changed where part of it still shows the scene in place (a cloth over most of it),
+//    or it changed into one even surface (a textured cloth: no scene layout left);
 //  - defocused: sharpness (fine-scale / coarse-scale gradient energy) drops, structure kept;
-//  - turned: the coarse gradient structure no longer correlates with the reference (ZNCC);
+//  - turned: the coarse gradient structure no longer correlates with the reference (ZNCC),
+//    nothing of the view is left in place and the new view has a scene's layout;
 //    lights switching on scale gradients but keep their places, so the correlation holds;
 //  - signal lost: no frames (reported by the pipeline) or a blank "no video" screen.
 
 #include <array>
 #include <memory>
 #include <opencv2/core/mat.hpp>
+#include <vector>
 
 #include "edge/analytics/detectors/detector.h"
 
@@ -20,6 +25,10 @@ class TamperDetector final : public Detector {
  public:
   struct Measures {
     double mean = 0, std = 0, detail = 0, sharpness = 0, similarity = 1;
+    double blocked = 0;    // share of the view whose local detail collapsed (0..1)
+    double unchanged = 1;  // share of the view still showing the reference in place (0..1)
+    double changed = 0;    // share of the view no longer showing it (0..1)
+    double layout = 1;     // spread of coarse brightness against the reference's (ratio)
   };
   TamperDetector(const DetectorSetup& setup, bool ptz);
   const char* name() const override { return "tamper"; }
@@ -40,12 +49,16 @@ class TamperDetector final : public Detector {
 
  private:
   void measure(const cv::Mat& work_gray);
+  void compare_to_reference();
+  void learn(double a);
   TamperSettings s_;
   bool ptz_;
   std::array<std::size_t, kTamperSubtypes> channel_{};
   std::array<bool, kTamperSubtypes> has_channel_{};
   std::array<bool, kTamperSubtypes> raw_{};
   cv::Mat g_, g2_, dx_, dy_, mag_, mag2_, struct_, ref_struct_;
+  cv::Mat gf_, ref_g_, local_, ref_local_, thr_, cmp_, valid_;  // per-place comparison (160 px)
+  std::vector<float> cell_now_, cell_ref_;                      // mean grey per place
   Measures now_, ref_;
   double work_std_ = 0;
   bool learning_ = true;

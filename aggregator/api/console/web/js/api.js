@@ -54,6 +54,8 @@ export const act = (id, body) => api(`/cases/${encodeURIComponent(id)}/actions`,
 export const indicators = (query) => api('/indicators', { query });
 export const cells = () => api('/grid/cells');
 export const cameras = () => api('/cameras');
+export const catalog = () => api('/catalog');
+export const mapOpen = (query) => api('/map/open', { query });
 
 // The live feed: Server-Sent Events; EventSource reconnects by itself and sends
 // Last-Event-ID, so no notification is lost across a reconnect. `onEvent(kind, data)`.

@@ -2,8 +2,8 @@
 //   #/login  #/map  #/queue?state=&class=&department=&cell=&source=&overdue=true
 //   #/review  #/case/<id>  #/indicators?group_by=&days=
 import * as API from './api.js';
-import { t, word } from './i18n.js';
-import { h, toast } from './ui.js';
+import { t, word, lang, setLang } from './i18n.js';
+import { h, toast, setUtcOffset, nameOf } from './ui.js';
 import * as pages from './pages.js';
 
 const NAV = {
@@ -16,13 +16,33 @@ const NAV = {
 const ctx = {
   user: null,
   cells: null,  // the grid, loaded once
+  cellsLoaded() {
+    if (!ctx.cells) ctx.cells = API.cells();
+    return Promise.resolve(ctx.cells);
+  },
   departments: new Set(),  // seen on cases: suggestions for dispatch and filters
+  // Names of classes and departments and the district's UTC offset (GET /api/v1/catalog).
+  catalog: { classes: new Map(), departments: new Map() },
+  async loadCatalog() {
+    try {
+      const c = await API.catalog();
+      ctx.catalog = {
+        classes: new Map((c.classes || []).map((x) => [x.code, x])),
+        departments: new Map((c.departments || []).map((x) => [x.id, x])),
+        map: c.map || null,
+      };
+      for (const x of c.classes || []) if (x.legacy_code) ctx.catalog.classes.set(x.legacy_code, x);
+      for (const d of c.departments || []) ctx.departments.add(d.id);
+      setUtcOffset(c.utc_offset_minutes);
+    } catch { /* names fall back to codes */ }
+  },
   go(hash) {
     if (location.hash === hash) route();
     else location.hash = hash;
   },
-  signedIn(user) {
+  async signedIn(user) {
     ctx.user = user;
+    await ctx.loadCatalog();
     startFeed();
     ctx.go(home());
   },
@@ -35,6 +55,8 @@ let renderSeq = 0;
 function home() {
   if (!ctx.user) return '#/login';
   if (ctx.user.role === 'supervisor') return '#/queue?state=resolved';
+  // A department starts on its own open cases, the nearest deadline first.
+  if (ctx.user.role === 'department') return '#/queue?open=true&sort=deadline';
   return '#/queue';
 }
 
@@ -48,8 +70,9 @@ function header() {
     href: `#/${p}`, class: p === page || (p === 'queue' && page === 'case') ? 'on' : '', 'data-nav': p,
   }, t(`nav.${p}`))));
   const who = document.getElementById('who');
+  const dep = ctx.user.department;
   who.replaceChildren(h('b', ctx.user.name), h('span', t(`role.${ctx.user.role}`)),
-    ...(ctx.user.department ? [h('span.mono', ctx.user.department)] : []));
+    ...(dep ? [h('span.dep', { title: dep }, nameOf(ctx.catalog.departments.get(dep)) || dep)] : []));
 }
 
 async function route() {
@@ -103,7 +126,8 @@ function startFeed() {
   if (feed) feed.close();
   feed = API.subscribe((kind, evt) => {
     if (evt.kind === 'new_case') {
-      toast(t('toast.new_case', `#${evt.case_id}`, evt.class_code, evt.cell_code), 'new', () => ctx.go(`#/case/${evt.case_id}`));
+      const cls = nameOf(ctx.catalog.classes.get(evt.class_code)) || evt.class_code;
+      toast(t('toast.new_case', `#${evt.case_id}`, cls, evt.cell_code), 'new', () => ctx.go(`#/case/${evt.case_id}`));
     } else if (evt.kind === 'transition' && evt.transition && evt.transition.actor === `user:${ctx.user?.name}`) {
       // One's own action was confirmed by the page already.
     } else if (evt.kind === 'transition' && evt.transition) {
@@ -134,6 +158,12 @@ API.setUnauthorizedHandler(() => {
 });
 
 document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+{
+  const sw = document.getElementById('lang');
+  sw.textContent = t('lang.switch');
+  sw.title = t('lang.title');
+  sw.addEventListener('click', () => setLang(lang === 'zh' ? 'en' : 'zh'));
+}
 document.getElementById('logout').textContent = t('logout');
 document.getElementById('logout').addEventListener('click', async () => {
   try { await API.logout(); } catch { /* the session may be gone already */ }
@@ -146,6 +176,7 @@ setLive(false);
   try {
     const me = await API.me();
     ctx.user = me;
+    await ctx.loadCatalog();
     startFeed();
   } catch { /* not signed in */ }
   // Exactly one first render: through hashchange when the address changes, else directly.

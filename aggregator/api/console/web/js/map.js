@@ -70,10 +70,19 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
   const casesG = s('g', { class: 'cases' });
   // Coarse levels on top (their outlines frame the base grids); dedicated grids hatched.
   const sorted = [...features].sort((a, b) => levelOf(b) - levelOf(a));
+  const boxes = new Map();  // code → projected [x0, y0, x1, y1]
   for (const f of sorted) {
     if (!f.geometry) continue;
     const p = f.properties || {};
     const lvl = levelOf(f);
+    {
+      let [bx0, by0, bx1, by1] = [Infinity, Infinity, -Infinity, -Infinity];
+      eachPosition(f.geometry, (q) => {
+        const [x, y] = project(q);
+        bx0 = Math.min(bx0, x); by0 = Math.min(by0, y); bx1 = Math.max(bx1, x); by1 = Math.max(by1, y);
+      });
+      if (isFinite(bx0)) boxes.set(String(p.code), [bx0, by0, bx1, by1]);
+    }
     const path = s('path', {
       d: pathOf(f.geometry, project),
       class: `cell lvl${lvl}${p.dedicated ? ' dedicated' : ''}`,
@@ -106,11 +115,17 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
         s('title', {}, `${p.camera_id ?? c.id ?? ''}${p.zone ? ` / ${p.zone}` : ''}`)));
     }
   };
-  svg.append(cellsG, labelsG, camsG, casesG);
+  const clustersG = s('g', { class: 'clusters' });
+  const tilesG = s('g', { class: 'tiles-bg' });
+  svg.append(tilesG, cellsG, labelsG, camsG, clustersG, casesG);
+  const zoomListeners = [];
 
   // Zoom and pan through the viewBox.
   let vb = [0, 0, W, H];
-  const apply = () => svg.setAttribute('viewBox', vb.map((v) => v.toFixed(1)).join(' '));
+  const apply = () => {
+    svg.setAttribute('viewBox', vb.map((v) => v.toFixed(1)).join(' '));
+    for (const fn of zoomListeners) fn();
+  };
   svg.addEventListener('wheel', (e) => {
     e.preventDefault();
     const r = svg.getBoundingClientRect();
@@ -137,10 +152,58 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
   svg.addEventListener('pointerup', end);
   svg.addEventListener('pointerleave', end);
 
+  const zoomTo = ([x0, y0, x1, y1]) => {
+    const pad = 20;
+    const nw = Math.max(W / 20, Math.max(x1 - x0 + 2 * pad, ((y1 - y0 + 2 * pad) * W) / H));
+    const nh = (nw / W) * H;
+    vb = [(x0 + x1) / 2 - nw / 2, (y0 + y1) / 2 - nh / 2, nw, nh];
+    apply();
+  };
   const fit = h('button.ghost.small', { type: 'button', onclick: () => { vb = [0, 0, W, H]; apply(); } }, t('map.fit'));
   container.append(h('div.mapwrap', svg, h('div.maptools', fit)));
 
   return {
+    // How far in: 1 at "Fit", larger when zoomed in.
+    zoom: () => W / vb[2],
+    onZoom(fn) { zoomListeners.push(fn); },
+    // Codes of the cells with `digits` digits whose box meets the view.
+    visibleCells(digits = 15) {
+      const out = [];
+      for (const [code, [x0, y0, x1, y1]] of boxes) {
+        if (code.length !== digits) continue;
+        if (x1 < vb[0] || x0 > vb[0] + vb[2] || y1 < vb[1] || y0 > vb[1] + vb[3]) continue;
+        out.push(code);
+      }
+      return out;
+    },
+    // Counts per cell ({code, open, overdue}) as circles at the cells' centres, overdue in
+    // red and drawn last (on top); `hide` holds codes whose cases are shown one by one.
+    setClusters(cells, hide = new Set()) {
+      clustersG.replaceChildren();
+      const list = [...cells].filter((c) => c.open > 0 && !hide.has(c.code))
+        .sort((a, b) => (a.overdue > 0) - (b.overdue > 0));
+      for (const c of list) {
+        const b = boxes.get(c.code);
+        if (!b) continue;
+        const [x, y] = [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+        const r = Math.min(26, 9 + Math.sqrt(c.open) * 1.6);
+        clustersG.append(s('g', {
+          class: `cl${c.overdue ? ' overdue' : ''}`, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
+          'data-cell': c.code, 'data-open': c.open, 'data-overdue': c.overdue,
+          onclick: () => { if (!svg.classList.contains('panning')) zoomTo(b); },
+        }, s('circle', { r: r.toFixed(1) }), s('text', { 'text-anchor': 'middle', y: 4 }, String(c.open)),
+        s('title', {}, `${c.code}: ${c.open} / ${c.overdue}`)));
+      }
+    },
+    // Background tiles: [{href, box: [x0, y0, x1, y1]}] in the map's own coordinates.
+    setTiles(tiles) {
+      tilesG.replaceChildren(...tiles.map((tl) => s('image', {
+        href: tl.href, x: tl.box[0].toFixed(1), y: tl.box[1].toFixed(1),
+        width: (tl.box[2] - tl.box[0]).toFixed(1), height: (tl.box[3] - tl.box[1]).toFixed(1),
+        preserveAspectRatio: 'none',
+      })));
+    },
+    project, box, view: () => [...vb],
     setCases(cases) {
       // Case locations are WGS-84; the cells are in the grid's own system.
       const system = gridSystem(geojson, cases, box);
@@ -167,4 +230,41 @@ export function drawMap(container, geojson, { onCase, onCell, cameras } = {}) {
       }
     },
   };
+}
+
+// The case page's small map: the case's community (its cells, the case's cell highlighted),
+// the camera and the case's location.
+export function miniMap(container, geojson, c, cameras) {
+  const W = 320;
+  const H = 200;
+  const code = String(c.cell_code || '');
+  const all = (geojson && geojson.features) || [];
+  const scope = code.slice(0, Math.min(12, code.length));
+  let features = all.filter((f) => String((f.properties || {}).code || '').startsWith(scope) && levelOf(f) >= 3);
+  if (!features.length) features = all;
+  const box = bounds(features);
+  const project = projection(box, W, H, 8);
+  const system = gridSystem(geojson, [c], box);
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'map mini', role: 'img' });
+  for (const f of [...features].sort((a, b) => levelOf(a) - levelOf(b))) {
+    if (!f.geometry) continue;
+    const p = f.properties || {};
+    svg.append(s('path', {
+      d: pathOf(f.geometry, project),
+      class: `cell lvl${levelOf(f)}${p.code === code ? ' here' : ''}`,
+      'data-code': p.code,
+    }, s('title', {}, `${p.name || ''} ${p.code}`)));
+  }
+  const cam = ((cameras && cameras.features) || []).find((x) => (x.properties || {}).camera_id === c.camera_id);
+  if (cam && cam.geometry && cam.geometry.type === 'Point') {
+    const [x, y] = project(convert(cam.geometry.coordinates, (cam.properties || {}).crs || 'WGS84', system));
+    svg.append(s('rect', { x: x - 4, y: y - 4, width: 8, height: 8, class: 'cam', 'data-testid': 'minimap-camera' },
+      s('title', {}, (cam.properties || {}).name || c.camera_id)));
+  }
+  if (c.location && c.location.lon != null) {
+    const [x, y] = project(convert([c.location.lon, c.location.lat], 'WGS84', system));
+    svg.append(s('g', { class: `marker st-${c.state}${isOverdue(c) ? ' overdue' : ''}`, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` },
+      s('circle', { r: 5.5 })));
+  }
+  container.replaceChildren(svg);
 }
