@@ -301,7 +301,7 @@ TEST(IncidentEndSystem, TheCaseShowsTheCameraNoLongerSeesIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, EvidenceSystem, ::testing::Values("h264", "h265"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_param) { return test_param.param; });
 
 }  // namespace
 }  // namespace gridsight::test
