@@ -198,6 +198,10 @@ struct Input {
   std::int64_t shift_ms = 0;    // re-anchoring not yet applied to the analytics schedule
   AVPacket* pending = nullptr;  // read ahead, with offset applied
   bool ended = false;
+  // Steady time the last video packet came out of the demuxer (0: none yet). The stall
+  // deadline runs from it, not from the next read: that read starts only after the packet
+  // read ahead was decoded.
+  std::int64_t last_packet_steady_ms = 0;
 
   ~Input() {
     av_packet_free(&pending);
@@ -394,9 +398,13 @@ struct CaptureSession::Impl {
     if (in.is_file && starts_with(path, "file://")) path = path.substr(7);
     if (starts_with(in.url, "rtsp://") || starts_with(in.url, "rtsps://")) {
       av_dict_set(&opts, "rtsp_transport", cfg.transport == Transport::kUdp ? "udp" : "tcp", 0);
-      av_dict_set_int(&opts, "timeout", cfg.open_timeout_ms * 1000, 0);  // socket I/O, us
+      // Socket I/O timeout (us): a backstop only. The interrupt callback owns both deadlines
+      // (open_timeout while opening, stall_timeout while streaming); a socket timeout firing
+      // first would end a stream with "Connection timed out" before its stall timeout, or late.
+      av_dict_set_int(&opts, "timeout",
+                      (std::max(cfg.open_timeout_ms, cfg.stall_timeout_ms) + 1000) * 1000, 0);
     } else if (!in.is_file) {
-      av_dict_set_int(&opts, "rw_timeout", cfg.stall_timeout_ms * 1000, 0);
+      av_dict_set_int(&opts, "rw_timeout", (cfg.stall_timeout_ms + 1000) * 1000, 0);  // backstop
     }
     if (!in.is_file) av_dict_set_int(&opts, "analyzeduration", 1'000'000, 0);
     in.fmt = avformat_alloc_context();
@@ -466,8 +474,15 @@ struct CaptureSession::Impl {
 
   // Reads the next video packet of `in` into in.pending (offset applied). False at the end.
   bool read_ahead(Input& in) {
-    // The deadline runs until a video packet arrives.
-    in.intr.deadline_ms = steady_ms() + cfg.stall_timeout_ms;
+    // The deadline runs from the last video packet of a live source until the next one. A file
+    // is read when the pipeline wants it (pacing), so its deadline runs from the read. The
+    // read gets at least kMinReadMs: a packet that waited longer than the timeout in the
+    // pipeline (merged behind the other stream) must not turn buffered data into a stall.
+    constexpr std::int64_t kMinReadMs = 100;
+    const std::int64_t now = steady_ms();
+    const std::int64_t from =
+        in.is_file || in.last_packet_steady_ms == 0 ? now : in.last_packet_steady_ms;
+    in.intr.deadline_ms = std::max(from + cfg.stall_timeout_ms, now + kMinReadMs);
     for (;;) {
       if (stop) return false;
       int ret = av_read_frame(in.fmt, in.pending);
@@ -495,10 +510,19 @@ struct CaptureSession::Impl {
                       (ret == AVERROR_EOF ? std::string("connection closed by the source")
                                           : av_error_string(ret)));
       }
+      if (in.intr.timed_out) {
+        // Interrupted at the deadline, the demuxer flushed what its parser held: the last
+        // frame received before the stall, not a new one. Taking it as a sign of life would
+        // restart the deadline (the stall then found after twice the timeout).
+        av_packet_unref(in.pending);
+        throw Failure(in.role + " stream: no video packet for " +
+                      std::to_string(cfg.stall_timeout_ms) + " ms");
+      }
       if (in.pending->stream_index != in.video) {
         av_packet_unref(in.pending);
         continue;
       }
+      in.last_packet_steady_ms = steady_ms();
       AVPacket* p = in.pending;
       if (in.file_start == AV_NOPTS_VALUE) {
         in.file_start = p->dts != AV_NOPTS_VALUE ? p->dts : p->pts;

