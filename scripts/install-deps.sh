@@ -23,6 +23,9 @@ packages=(
   mosquitto mosquitto-clients curl libgtest-dev libgmock-dev libbenchmark-dev
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # packages (scripts/package.sh) and the offline bundle (scripts/offline-bundle.sh): Debian's
+  # repository tools and the minimal root its test installs into
+  dpkg-dev apt-utils mmdebstrap
   # browser tests: Debian's Chromium, driven by playwright-core (tests/browser); a CJK font
   # so that the console's Chinese renders (not as boxes) in the browser and in screenshots
   chromium fonts-noto-cjk

@@ -2,7 +2,7 @@
 # Sets everything up and runs every test: native debug build (ASan+UBSan) with unit and
 # system tests, a short run of every fuzz target, benchmark smoke runs, then the arm64
 # cross-build with its tests under qemu, then the Debian packages of both architectures with
-# the packaging tests (real dpkg).
+# the packaging tests (real dpkg) and the offline bundles (scripts/offline-bundle.sh).
 # Prints the seconds each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,8 +39,9 @@ scripts/cross-test.sh --native-build-dir build/debug
 stage arm64
 
 # Debian packages (amd64 from the release build, arm64 from the arm64 build: nothing is
-# rebuilt from scratch), then the packaging tests: the dpkg lifecycle, the arm64 package and
-# the installer guide's steps (docs/installer-guide.md).
+# rebuilt from scratch), then the packaging tests: the dpkg lifecycle, the arm64 package,
+# the installer guide's steps and the offline bundle in a network-less Debian 12 root
+# (docs/installer-guide.md).
 scripts/package.sh --arch all
 GRIDSIGHT_PACKAGING_TESTS=1 ctest --test-dir build/debug -L packaging --output-on-failure --no-tests=error
 stage packages
