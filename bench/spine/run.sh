@@ -40,8 +40,11 @@ for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; 
 
 now() { date +%s.%N; }
 count_rows() { sqlite3 "file:$1?mode=ro" "$2" 2>/dev/null || echo 0; }
-wait_for() {  # db sql target
-  while (( $(count_rows "$1" "$2") < $3 )); do sleep 0.05; done
+wait_for() {  # db sql target pid: until the query reaches target; fails when pid exits first
+  while (( $(count_rows "$1" "$2") < $3 )); do
+    kill -0 "$4" 2>/dev/null || { echo "process $4 exited before $2 reached $3" >&2; exit 1; }
+    sleep 0.05
+  done
 }
 
 echo "spine benchmark: $count events, $(nproc) cores"
@@ -53,7 +56,8 @@ mqtt: {port: $port, allow_insecure: true}
 ingest: {device_limits: {events_per_second: 0, evidence_bytes_per_second: 0}}
 CONF
 "$agg" --config "$work/agg.yaml" &
-pids+=($!)
+agg_ingest=$!
+pids+=($agg_ingest)
 sleep 1
 
 # 1. Ceiling and ingest, same stream.
@@ -66,7 +70,7 @@ t0=$(now)
 mosquitto_pub -p "$port" -h 127.0.0.1 -q 1 -t gridsight/v1/bench-src/events -l <"$work/events.txt"
 wait "$sub"
 t_sub=$(now)
-wait_for "$work/agg/aggregator.db" "SELECT COUNT(*) FROM events WHERE device_id='bench-src'" "$count"
+wait_for "$work/agg/aggregator.db" "SELECT COUNT(*) FROM events WHERE device_id='bench-src'" "$count" "$agg_ingest"
 t_agg=$(now)
 ingest_rate=$(awk -v n="$count" -v t0="$t0" -v ta="$t_agg" 'BEGIN { printf "%.1f", n / (ta - t0) }')
 awk -v n="$count" -v b="$bytes" -v t0="$t0" -v ts="$t_sub" -v ta="$t_agg" 'BEGIN {
@@ -102,7 +106,7 @@ echo "edge idle RSS:              $((rss / 1024)) MB (peak during the drain $((h
 
 # 4. Ingest and cases: a second aggregator with the example district's grid, every event
 #    filed (the case cursor reaches the last stored row) before the clock stops.
-grid=config/grid
+grid=$PWD/config/grid  # absolute: relative paths are read from the config file's folder
 cat >"$work/agg-cases.yaml" <<CONF
 data_dir: $work/agg-cases
 log_level: info
@@ -116,16 +120,20 @@ cases:
   calendar_file: $grid/calendar-2026.yaml
   engine_file: $grid/engine.yaml
 CONF
-kill "${pids[1]}" 2>/dev/null || true  # the first aggregator: its subscription would share the stream
+kill "$agg_ingest" 2>/dev/null || true  # the first aggregator: its subscription would share the stream
 "$agg" --config "$work/agg-cases.yaml" >"$work/agg-cases.log" 2>&1 &
-pids+=($!)
-until grep -q "ingest: subscribed" "$work/agg-cases.log" 2>/dev/null; do sleep 0.05; done
+agg_cases=$!
+pids+=($agg_cases)
+until grep -q "ingest: subscribed" "$work/agg-cases.log" 2>/dev/null; do
+  kill -0 "$agg_cases" 2>/dev/null || { echo "the aggregator with cases exited:" >&2; tail -5 "$work/agg-cases.log" >&2; exit 1; }
+  sleep 0.05
+done
 "$make" --device bench-cases --count "$count" --at 116.466 39.911 >"$work/district.txt"
 t0=$(now)
 mosquitto_pub -p "$port" -h 127.0.0.1 -q 1 -t gridsight/v1/bench-cases/events -l <"$work/district.txt"
-wait_for "$work/agg-cases/aggregator.db" "SELECT COUNT(*) FROM events WHERE device_id='bench-cases'" "$count"
+wait_for "$work/agg-cases/aggregator.db" "SELECT COUNT(*) FROM events WHERE device_id='bench-cases'" "$count" "$agg_cases"
 t_stored=$(now)
-wait_for "$work/agg-cases/cases.db" "SELECT last_row FROM case_cursor" "$count"
+wait_for "$work/agg-cases/cases.db" "SELECT last_row FROM case_cursor" "$count" "$agg_cases"
 t_filed=$(now)
 ncases=$(count_rows "$work/agg-cases/cases.db" "SELECT COUNT(*) FROM cases")
 awk -v n="$count" -v t0="$t0" -v ts="$t_stored" -v tf="$t_filed" -v ra="$ingest_rate" -v c="$ncases" 'BEGIN {

@@ -231,8 +231,21 @@ async function rendersAsGlyphs(page, selector) {
 }
 // No page scrolls sideways at phone width.
 async function noSidewaysScroll(page, what) {
-  const w = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, vw: window.innerWidth }));
-  check(w.doc <= 360 && w.body <= 360, `${what} fits 360 px (scrollWidth ${w.doc}/${w.body}, viewport ${w.vw})`);
+  const w = await page.evaluate(() => {
+    // The innermost elements reaching past 360 px name the culprit when the check fails.
+    const wide = Array.from(document.body.querySelectorAll('*'))
+      .filter((el) => el.getBoundingClientRect().right > 360.5)
+      .filter((el) => !Array.from(el.children).some((c) => c.getBoundingClientRect().right > 360.5))
+      .slice(0, 5)
+      .map((el) => {
+        const name = (e) => `${e.tagName.toLowerCase()}${e.className && typeof e.className === 'string' ? '.' + e.className.trim().replace(/\s+/g, '.') : ''}${e.dataset && e.dataset.testid ? `[${e.dataset.testid}]` : ''}`;
+        const trail = [];
+        for (let e = el; e && e !== document.body && trail.length < 4; e = e.parentElement) trail.unshift(name(e));
+        return `${trail.join(' > ')} (right ${Math.round(el.getBoundingClientRect().right)})`;
+      });
+    return { doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, vw: window.innerWidth, wide };
+  });
+  check(w.doc <= 360 && w.body <= 360, `${what} fits 360 px (scrollWidth ${w.doc}/${w.body}, viewport ${w.vw}; widest: ${w.wide.join(', ')})`);
 }
 const badgeState = (page) => page.getAttribute('.casehead .badge', 'data-state');
 async function act(page, action, expectState) {
@@ -418,13 +431,20 @@ try {
   await sp.waitForFunction(() => document.documentElement.lang === 'zh-CN');
 
   // The H.264 clip plays in the browser: the <video> element reaches HAVE_CURRENT_DATA.
+  // The API offers it once its chunks are all in; the page then shows it.
+  let lastEvidence = null;
+  try {
+    await waitFor('the API to offer the case\'s clip as playable', async () => {
+      const c = await sp.evaluate((id) => fetch(`/api/v1/cases/${id}`).then((r) => r.json()), caseId);
+      lastEvidence = (c.reports || []).map((r) => r.evidence || []);
+      return lastEvidence.flat().some((e) => e.role === 'clip' && e.available && e.playable);
+    });
+  } catch (e) {
+    throw new Error(`${e.message}; the reports' evidence: ${JSON.stringify(lastEvidence)}`);
+  }
   await sp.goto(`${BASE}/#/case/${caseId}`);
-  await waitFor('the clip to be offered on the case page', async () => {
-    if (await sp.locator('video[data-testid="clip"]').count()) return true;
-    await sp.reload();
-    await sp.waitForSelector('.casehead .badge');
-    return false;
-  });
+  await sp.reload();
+  await sp.waitForSelector('video[data-testid="clip"]');
   await sp.waitForFunction(() => document.querySelector('video[data-testid="clip"]').readyState >= 2);
   const src = await sp.getAttribute('video[data-testid="clip"]', 'src');
   check(src.startsWith('/api/v1/evidence/'), `the clip comes from the evidence route (${src})`);

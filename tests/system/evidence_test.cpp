@@ -225,8 +225,9 @@ TEST(IncidentEndSystem, TheCaseShowsTheCameraNoLongerSeesIt) {
   TempDir dir("gridsight-incident-end");
   // 8 s of the walkway, then its last frame held still for 16 s: the motion ends.
   const auto footage = dir / "walk-then-still.mp4";
-  const std::string cmd = "ffmpeg -loglevel error -y -i " + std::string(GRIDSIGHT_VTEST_AVI) +
-                          " -t 8 -r 25 -an -vf tpad=stop_mode=clone:stop_duration=16 "
+  // -t before -i: it cuts the input; after it, it would cut the padded output to 8 s.
+  const std::string cmd = "ffmpeg -loglevel error -y -t 8 -i " + std::string(GRIDSIGHT_VTEST_AVI) +
+                          " -r 25 -an -vf tpad=stop_mode=clone:stop_duration=16 "
                           "-pix_fmt yuv420p -c:v libx264 -preset veryfast -g 25 -bf 2 " +
                           footage.string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -252,7 +253,8 @@ TEST(IncidentEndSystem, TheCaseShowsTheCameraNoLongerSeesIt) {
   es.extra_yaml = "  - id: \"11010500001320000001\"\n    url: " + cam.url() +
                   "\n    reconnect: {initial: 200ms, max: 1s}\n"
                   "    detection:\n"
-                  "      motion: {learning_time: 3s}\n"
+                  // The people frozen in the held frame become background after 4 s.
+                  "      motion: {learning_time: 3s, absorb_time: 4s}\n"
                   "      rules:\n"
                   "        - {id: bin, detector: motion, type: garbage.overflow, min_area: 0.002,\n"
                   "           min_duration: 2s, end_hold: 2s, cooldown: 10m}\n"

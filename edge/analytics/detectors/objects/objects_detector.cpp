@@ -168,7 +168,7 @@ class ObjectsDetector final : public Detector {
       const std::size_t n = std::min(seen_n_, kSeen);
       for (std::size_t k = 0; k < n; ++k) {
         const Seen& p = seen_[k];
-        if (p.t < r.since_ms - kOwnerBeforeMs || p.t > r.since_ms + kOwnerAfterMs) continue;
+        if (p.t < r.left_ms - kOwnerBeforeMs || p.t > r.left_ms + kOwnerAfterMs) continue;
         const float d = distance_to(r.box, p.foot);
         if (d <= best) {
           best = d;
@@ -179,11 +179,12 @@ class ObjectsDetector final : public Detector {
     }
   }
 
-  // The person who left the region is still with it (within `near`).
+  // The person who left the region is still with it (within `near`). Nobody seen bringing
+  // it: attended while anybody is near it (a person standing still, a vendor's stock).
   bool attended_by_owner(const StaticRegions::Region& r, double near) const {
     for (const Owned& o : owned_) {
       if (o.region != r.id) continue;
-      if (o.owner < 0) return false;
+      if (o.owner < 0) return people_near(r.box, near) > 0;
       for (const auto& tr : tracker_.tracks()) {
         if (tr.id == o.owner) return distance_to(r.box, tr.foot()) <= near;
       }
@@ -322,7 +323,7 @@ class ObjectsDetector final : public Detector {
           }
           ++count;
           add_box(r.box, 0.6f, -1);
-          if (left_ms < 0 || r.since_ms < left_ms) left_ms = r.since_ms;
+          if (left_ms < 0 || r.left_ms < left_ms) left_ms = r.left_ms;
         }
         if (count > 0) {
           engine.observe(w.channel, 0.6, boxes_.data(), n_,

@@ -60,14 +60,15 @@ void StaticRegions::update(const cv::Mat& gray, const cv::Mat& fg, const cv::Mat
     r.box = cv::Rect2f(
         stats_.at<int>(i, cv::CC_STAT_LEFT) / w, stats_.at<int>(i, cv::CC_STAT_TOP) / h,
         stats_.at<int>(i, cv::CC_STAT_WIDTH) / w, stats_.at<int>(i, cv::CC_STAT_HEIGHT) / h);
-    {  // static since: the longest any of its pixels has been unchanged (when it was left)
+    r.since_ms = t_ms - s_.static_after_ms;
+    {  // left: the longest any of its pixels has been unchanged
       const cv::Rect roi(stats_.at<int>(i, cv::CC_STAT_LEFT), stats_.at<int>(i, cv::CC_STAT_TOP),
                          stats_.at<int>(i, cv::CC_STAT_WIDTH),
                          stats_.at<int>(i, cv::CC_STAT_HEIGHT));
       cv::compare(labels_(roi), i, region_mask_, cv::CMP_EQ);
       double longest = 0;
       cv::minMaxLoc(still_(roi), nullptr, &longest, nullptr, nullptr, region_mask_);
-      r.since_ms = t_ms - std::max(static_cast<std::int64_t>(longest), s_.static_after_ms);
+      r.left_ms = t_ms - std::max(static_cast<std::int64_t>(longest), s_.static_after_ms);
     }
     float best = 0.2f;
     for (const auto& old : regions_) {
@@ -76,6 +77,7 @@ void StaticRegions::update(const cv::Mat& gray, const cv::Mat& fg, const cv::Mat
         best = o;
         r.id = old.id;
         r.since_ms = std::min(r.since_ms, old.since_ms);
+        r.left_ms = std::min(r.left_ms, old.left_ms);
       }
     }
     if (r.id == 0) {
@@ -90,6 +92,7 @@ void StaticRegions::update(const cv::Mat& gray, const cv::Mat& fg, const cv::Mat
         for (const auto& p : people) covered += (p & old.box).area();
         if (covered >= 0.5f * old.box.area()) {
           r.since_ms = std::min(r.since_ms, old.since_ms);
+          r.left_ms = std::min(r.left_ms, old.left_ms);
         } else {
           r.remnant = true;
         }

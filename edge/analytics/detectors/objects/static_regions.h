@@ -17,7 +17,11 @@ class StaticRegions {
   struct Region {
     std::int64_t id = 0;
     cv::Rect2f box;             // normalised
-    std::int64_t since_ms = 0;  // static since (stream time)
+    std::int64_t since_ms = 0;  // static since (stream time): counted for the dwell
+    // When it was left: the longest any of its pixels has been unchanged (stream time, at
+    // most since_ms). The event's start and its owner's search window; not the dwell, which a
+    // region made of several passers-by's still moments would otherwise reach at once.
+    std::int64_t left_ms = 0;
     // What is left where a larger static region was (most of an object taken away, or the
     // background's adaptation around it): never reported.
     bool remnant = false;
