@@ -93,10 +93,12 @@ std::vector<cv::Mat> load_frames(const std::string& video, int n) {
   cv::RNG rng(1);
   cv::Mat bg(kH, kW, CV_8UC3, cv::Scalar(100, 110, 105));
   for (int i = 0; i < 150; ++i) {
-    cv::Point p(rng.uniform(0, kW), rng.uniform(0, kH));
-    cv::rectangle(bg, p, p + cv::Point(rng.uniform(5, 80), rng.uniform(5, 50)),
-                  cv::Scalar(rng.uniform(20, 230), rng.uniform(20, 230), rng.uniform(20, 230)),
-                  cv::FILLED);
+    // One draw per statement: argument order is unspecified (the same scene on arm64).
+    const int py = rng.uniform(0, kH), px = rng.uniform(0, kW);
+    const int red = rng.uniform(20, 230), green = rng.uniform(20, 230), blue = rng.uniform(20, 230);
+    const int h = rng.uniform(5, 50), w = rng.uniform(5, 80);
+    const cv::Point p(px, py);
+    cv::rectangle(bg, p, p + cv::Point(w, h), cv::Scalar(blue, green, red), cv::FILLED);
   }
   for (int i = 0; i < n; ++i) {
     cv::Mat f = bg.clone();

@@ -60,9 +60,11 @@ TEST(MotionDetector, QuietUnderNoiseLightRampsAndExposureSteps) {
     bg.convertTo(f, -1, ramp * exposure);
     add_noise(f, 5, rng);
     for (int i = 0; i < 60; ++i) {  // rain streaks
-      cv::Point a(rng.uniform(0, kW), rng.uniform(0, kH));
-      cv::line(f, a, a + cv::Point(rng.uniform(-3, 3), rng.uniform(8, 20)),
-               cv::Scalar(220, 220, 220), 1);
+      // One draw per statement (argument order is unspecified: scene.h).
+      const int ay = rng.uniform(0, kH), ax = rng.uniform(0, kW);
+      const int len = rng.uniform(8, 20), slant = rng.uniform(-3, 3);
+      const cv::Point a(ax, ay);
+      cv::line(f, a, a + cv::Point(slant, len), cv::Scalar(220, 220, 220), 1);
     }
   });
   EXPECT_TRUE(opened(out).empty()) << opened(out)[0].zone << " " << start_s(opened(out)[0]);

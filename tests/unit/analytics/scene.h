@@ -20,10 +20,16 @@ inline cv::Mat textured_scene(std::uint64_t seed) {
   cv::RNG rng(seed);
   cv::Mat img(kH, kW, CV_8UC3, cv::Scalar(110, 120, 115));
   for (int i = 0; i < 160; ++i) {
-    const cv::Scalar c(rng.uniform(30, 230), rng.uniform(30, 230), rng.uniform(30, 230));
-    const cv::Point p(rng.uniform(0, kW), rng.uniform(0, kH));
+    // One draw per statement: the order in which function arguments are evaluated is
+    // unspecified (GCC takes them right to left on x86-64, left to right on aarch64), so
+    // draws inside one call give each architecture a different scene. This is the x86 order.
+    const int red = rng.uniform(30, 230), green = rng.uniform(30, 230), blue = rng.uniform(30, 230);
+    const cv::Scalar c(blue, green, red);
+    const int py = rng.uniform(0, kH), px = rng.uniform(0, kW);
+    const cv::Point p(px, py);
     if (i % 2) {
-      cv::rectangle(img, p, p + cv::Point(rng.uniform(8, 90), rng.uniform(8, 60)), c, cv::FILLED);
+      const int h = rng.uniform(8, 60), w = rng.uniform(8, 90);
+      cv::rectangle(img, p, p + cv::Point(w, h), c, cv::FILLED);
     } else {
       cv::circle(img, p, rng.uniform(4, 30), c, cv::FILLED);
     }
