@@ -259,5 +259,17 @@ TEST(Evaluation, ObjectRulesPrecisionRecall) {
            {"loitering", "crowd", "parking", "left_object", "stall"}, 2, "analytics-eval-objects");
 }
 
+// Tamper on covers nobody tuned on (hand, cloth, paper, spray, live borders), defocus, turned
+// views and a "no video" screen, at 5 fps: the subtype must be right (type equality).
+TEST(Evaluation, TamperSubtypesOnPartialCovers) {
+  evaluate("tamper_clips.yaml", "tamper_baseline.yaml", {"tamper"}, 2, "analytics-eval-tamper");
+}
+
+// Left objects with owners who leave while people keep passing, at several places, taken
+// away, attended, a cover lifted, at 5 fps: start, box and end are scored too.
+TEST(Evaluation, LeftObjectsWithPassersBy) {
+  evaluate("left_clips.yaml", "left_baseline.yaml", {"left_object"}, 2, "analytics-eval-left");
+}
+
 }  // namespace
 }  // namespace gridsight::eval
