@@ -105,7 +105,6 @@ cameras:
     url: $video
     loop: true
     detection:
-      utc_offset: "+08:00"
       zones:
         - id: lawn
           polygon: [0.00, 0.50, 0.50, 0.66, 0.80, 0.82, 1.00, 0.92, 1.00, 1.00, 0.00, 1.00]
