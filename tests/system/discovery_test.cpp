@@ -3,10 +3,13 @@
 // WS-Discovery, reads the device and media services with WS-UsernameToken and/or HTTP digest,
 // writes the camera into a configuration that --check-config loads and streams from the real
 // RTSP servers behind the device. Multicast runs only inside a network namespace the test
-// makes (root); the other tests use unicast probes on loopback.
+// makes (named as root, in a user namespace otherwise); the other tests use unicast probes
+// on loopback.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -292,26 +295,61 @@ TEST(DiscoverySystem, AWrongPasswordIsReportedAndNothingIsWritten) {
 }
 
 // WS-Discovery multicast, as on a camera LAN, inside a network namespace made by the test:
-// its loopback carries the multicast group and nothing leaves it.
+// its loopback carries the multicast group and nothing leaves it. As root: a named namespace
+// (`ip netns`). As any other user: a user namespace of its own with a network namespace
+// (`unshare --user --map-root-user --net`) held by a sleeping process that the test's
+// processes join with `nsenter`; the same loopback, the same probe, no privilege needed.
 class NetworkNamespace {
  public:
-  NetworkNamespace() : name_("gs-disc-" + std::to_string(::getpid())) {
-    ok_ = sh("ip netns add " + name_) && sh("ip -n " + name_ + " link set lo up") &&
-          sh("ip -n " + name_ + " link set lo multicast on") &&
-          sh("ip -n " + name_ + " route add 224.0.0.0/4 dev lo");
+  NetworkNamespace() {
+    if (::geteuid() == 0) {
+      const std::string name = "gs-disc-" + std::to_string(::getpid());
+      if (sh("ip netns add " + name)) name_ = name;
+      prefix_ = {in_path("ip"), "netns", "exec", name};
+    } else {
+      // The holder prints its pid, then sleeps in the new namespaces until it is killed.
+      FILE* p = ::popen(
+          "unshare --user --map-root-user --net sh -c 'echo $$; exec sleep 100000' "
+          "</dev/null 2>/dev/null &",
+          "r");
+      if (p != nullptr) {
+        if (std::fscanf(p, "%d", &holder_) != 1) holder_ = 0;
+        ::pclose(p);
+      }
+      if (holder_ > 0) {
+        // --preserve-credentials: no setgroups (a user namespace made unprivileged denies it).
+        prefix_ = {in_path("nsenter"), "--target", std::to_string(holder_)};
+        prefix_.insert(prefix_.end(), {"--user", "--net", "--preserve-credentials"});
+      }
+    }
+    if (prefix_.empty() || (::geteuid() == 0 && name_.empty())) return;
+    ok_ = run_in("ip link set lo up") && run_in("ip link set lo multicast on") &&
+          run_in("ip route add 224.0.0.0/4 dev lo");
   }
-  ~NetworkNamespace() { sh("ip netns del " + name_ + " 2>/dev/null"); }
+  ~NetworkNamespace() {
+    if (!name_.empty()) sh("ip netns del " + name_ + " 2>/dev/null");
+    if (holder_ > 0) ::kill(holder_, SIGKILL);
+  }
+  NetworkNamespace(const NetworkNamespace&) = delete;
+  NetworkNamespace& operator=(const NetworkNamespace&) = delete;
   bool ok() const { return ok_; }
-  std::vector<std::string> exec() const { return {in_path("ip"), "netns", "exec", name_}; }
+  // The command prefix that runs a program inside the namespace.
+  std::vector<std::string> exec() const { return prefix_; }
 
  private:
   static bool sh(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }
-  std::string name_;
+  bool run_in(const std::string& cmd) const {
+    std::string line;
+    for (const auto& a : prefix_) line += a + " ";
+    return sh(line + cmd);
+  }
+  std::string name_;  // the named namespace (root)
+  int holder_ = 0;    // the process holding the namespaces (any other user)
+  std::vector<std::string> prefix_;
   bool ok_ = false;
 };
 
 TEST(DiscoverySystem, MulticastProbeInANetworkNamespace) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace (CI runs as root)";
   NetworkNamespace ns;
   ASSERT_TRUE(ns.ok());
   TempDir dir("gridsight-discovery-mcast");
