@@ -1,5 +1,6 @@
 #include "aggregator/api/indicator_views.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace gridsight::api {
@@ -9,28 +10,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
-
-// Days since 1970-01-01 → civil date (Howard Hinnant's algorithm).
-void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
-}
-
-std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
@@ -65,29 +44,28 @@ std::vector<TrendPeriod> split_periods(std::int64_t from_ms, std::int64_t to_ms,
   std::vector<TrendPeriod> out;
   const std::int64_t off = std::int64_t{utc_offset_minutes} * 60'000;
   // The local day of `from`, then back to the period's first day.
-  std::int64_t day = floor_div(from_ms + off, kDayMs);
-  int y = 0;
-  unsigned m = 0, d = 0;
+  std::chrono::sys_days day{std::chrono::days{floor_div(from_ms + off, kDayMs)}};
   if (interval == TrendInterval::kWeek) {
-    const std::int64_t weekday = ((day % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday: 0=Mon
-    day -= weekday;
+    day -= std::chrono::weekday{day} - std::chrono::Monday;
   } else {
-    civil_from_days(day, y, m, d);
-    day = days_from_civil(y, m, 1);
+    const std::chrono::year_month_day ymd{day};
+    day = ymd.year() / ymd.month() / 1;
   }
   for (int guard = 0; guard < 10'000; ++guard) {
-    std::int64_t next = 0;
-    civil_from_days(day, y, m, d);
+    const std::chrono::year_month_day ymd{day};
+    const int y = static_cast<int>(ymd.year());
+    const auto m = static_cast<unsigned>(ymd.month());
+    std::chrono::sys_days next;
     char label[16];
     if (interval == TrendInterval::kWeek) {
-      next = day + 7;
-      std::snprintf(label, sizeof label, "%04d-%02u-%02u", y, m, d);
+      next = day + std::chrono::days{7};
+      std::snprintf(label, sizeof label, "%04d-%02u-%02u", y, m, static_cast<unsigned>(ymd.day()));
     } else {
-      next = days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1);
+      next = (ymd.year() / ymd.month() + std::chrono::months{1}) / 1;
       std::snprintf(label, sizeof label, "%04d-%02u", y, m);
     }
-    const std::int64_t start = day * kDayMs - off;
-    const std::int64_t end = next * kDayMs - off;
+    const std::int64_t start = day.time_since_epoch().count() * kDayMs - off;
+    const std::int64_t end = next.time_since_epoch().count() * kDayMs - off;
     if (start >= to_ms) break;
     out.push_back({std::max(start, from_ms), std::min(end, to_ms), label});
     day = next;

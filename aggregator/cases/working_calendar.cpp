@@ -1,6 +1,7 @@
 #include "aggregator/cases/working_calendar.h"
 
 #include <cassert>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
@@ -26,16 +27,6 @@ int parse_hhmm(const std::string& s) {
 }
 }  // namespace
 
-// Howard Hinnant's days_from_civil.
-std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 std::int64_t parse_date(const std::string& s) {
   int y = 0;
   unsigned m = 0, d = 0;
@@ -44,23 +35,19 @@ std::int64_t parse_date(const std::string& s) {
       m > 12 || d < 1 || d > 31) {
     throw std::invalid_argument("\"" + s + "\" is not a date (YYYY-MM-DD)");
   }
-  std::int64_t day = days_from_civil(y, m, d);
-  if (format_date(day) != s) throw std::invalid_argument("\"" + s + "\" is not a real date");
-  return day;
+  // A day past the month's end counts on into the next month: the round trip refuses it.
+  const std::chrono::sys_days day{std::chrono::year{y} / std::chrono::month{m} /
+                                  std::chrono::day{d}};
+  const std::int64_t z = day.time_since_epoch().count();
+  if (format_date(z) != s) throw std::invalid_argument("\"" + s + "\" is not a real date");
+  return z;
 }
 
 std::string format_date(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{z}}};
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y + (m <= 2)), m, d);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   return buf;
 }
 
@@ -135,8 +122,8 @@ WorkingCalendar WorkingCalendar::read(config::Section& s) {
 bool WorkingCalendar::is_working_day(std::int64_t day) const {
   if (makeup_.count(day)) return true;
   if (holidays_.count(day)) return false;
-  int weekday = static_cast<int>(((day % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
-  return weekend_.count(weekday) == 0;
+  const std::chrono::weekday weekday{std::chrono::sys_days{std::chrono::days{day}}};
+  return weekend_.count(static_cast<int>(weekday.c_encoding())) == 0;  // 0=Sun..6=Sat
 }
 
 int WorkingCalendar::minutes_per_day() const {

@@ -14,8 +14,7 @@ class Section;
 
 namespace gridsight::cases {
 
-// Days since 1970-01-01 in the calendar's local time; helpers for "2026-10-01".
-std::int64_t days_from_civil(int y, unsigned m, unsigned d);
+// Days are counted since 1970-01-01 in the calendar's local time; helpers for "2026-10-01".
 // Parses "YYYY-MM-DD"; throws std::invalid_argument.
 std::int64_t parse_date(const std::string& s);
 std::string format_date(std::int64_t day);

@@ -24,6 +24,16 @@ TEST(TrendPeriods, MonthsStartAtLocalMidnightOfTheFirst) {
   EXPECT_EQ(p[2].to_ms, kJan1 + 68 * kDay);
 }
 
+TEST(TrendPeriods, MonthsRunIntoTheNextYear) {
+  // 2025-12-10 .. 2026-01-20 UTC, district at UTC+8.
+  auto p = split_periods(kJan1 - 22 * kDay, kJan1 + 19 * kDay, TrendInterval::kMonth, 480);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].label, "2025-12");
+  EXPECT_EQ(p[0].to_ms, kJan1 - 8 * kHour);  // 2026-01-01 00:00 +08:00
+  EXPECT_EQ(p[1].label, "2026-01");
+  EXPECT_EQ(p[1].from_ms, kJan1 - 8 * kHour);
+}
+
 TEST(TrendPeriods, WeeksStartOnLocalMonday) {
   // 2026-01-01 was a Thursday; its week began on Monday 2025-12-29.
   auto p = split_periods(kJan1, kJan1 + 14 * kDay, TrendInterval::kWeek, 480);

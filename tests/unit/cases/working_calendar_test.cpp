@@ -24,6 +24,15 @@ TEST(Dates, CivilRoundTrip) {
   EXPECT_EQ(parse_date("2024-03-01") - parse_date("2024-02-28"), 2);  // leap year
   EXPECT_THROW(parse_date("2026-02-30"), std::invalid_argument);
   EXPECT_THROW(parse_date("2026-2-3"), std::invalid_argument);
+  // Century years, and days before 1970.
+  EXPECT_EQ(parse_date("2000-03-01") - parse_date("2000-02-28"), 2);  // leap (divisible by 400)
+  EXPECT_EQ(parse_date("2100-03-01") - parse_date("2100-02-28"), 1);  // not leap (by 100)
+  EXPECT_THROW(parse_date("2100-02-29"), std::invalid_argument);
+  EXPECT_EQ(parse_date("1969-12-31"), -1);
+  EXPECT_EQ(format_date(-719468), "0000-03-01");
+  WorkingCalendar c;                                         // Saturday and Sunday off
+  EXPECT_FALSE(c.is_working_day(parse_date("1969-12-28")));  // Sunday
+  EXPECT_TRUE(c.is_working_day(parse_date("1969-12-29")));   // Monday
 }
 
 TEST(WorkingCalendar, WeekendsHolidaysAndMakeupDays2026) {
