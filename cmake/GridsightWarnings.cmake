@@ -26,11 +26,14 @@ if(GRIDSIGHT_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# Helper: every gridsight target gets the repository root as include directory
-# (headers are included as "protocol/event.h", "edge/outbox/outbox.h", ...).
+# Helper: every gridsight target names headers from the repository root ("protocol/event.h",
+# "edge/outbox/outbox.h", ...). The root is each target's own (PRIVATE) include directory, not
+# a usage requirement it passes on; the header-only *_interface targets carry theirs. Which
+# headers the API and the domains may include is checked (docs/architecture.md, "Ports and
+# layers").
 function(gridsight_target target)
   target_link_libraries(${target} PRIVATE gridsight_warnings)
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
 endfunction()
 
 # Adds a subdirectory when it exists (folders land one by one while the tree grows).

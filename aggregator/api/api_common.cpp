@@ -50,8 +50,9 @@ std::vector<std::string> allowed_actions(const Principal& p, const cases::Case& 
   return out;
 }
 
-Reader::Reader(const std::string& case_db, const std::string& event_db) : cases(case_db) {
-  if (!event_db.empty()) events = std::make_unique<sqlite::Database>(event_db);
+Reader::Reader(const OpenCases& open_cases, const OpenEvidence& open_evidence)
+    : case_store(open_cases()), cases(*case_store) {
+  if (open_evidence) evidence = open_evidence();
 }
 
 ReaderPool::Lease ReaderPool::lease() {
@@ -63,7 +64,7 @@ ReaderPool::Lease ReaderPool::lease() {
       return Lease(*this, std::move(r));
     }
   }
-  return Lease(*this, std::make_unique<Reader>(case_db_, event_db_));
+  return Lease(*this, std::make_unique<Reader>(open_cases_, open_evidence_));
 }
 
 void ReaderPool::give_back(std::unique_ptr<Reader> r) {
@@ -137,21 +138,9 @@ json case_json(const cases::Case& c, std::int64_t now_ms, bool with_children) {
   return j;
 }
 
-std::vector<EvidenceInfo> evidence_of(Reader& r, const std::string& event_id) {
-  std::vector<EvidenceInfo> out;
-  if (!r.events) return out;
-  try {
-    auto s = r.events->prepare(
-        "SELECT role, media_type, size, hash FROM event_evidence WHERE event_id = ? ORDER BY "
-        "role");
-    s.bind(1, event_id);
-    while (s.step()) {
-      out.push_back({s.text(0), s.text(1), static_cast<std::uint64_t>(s.int64(2)), s.text(3)});
-    }
-  } catch (const sqlite::Error&) {
-    // No event store tables (yet): no evidence.
-  }
-  return out;
+std::vector<aggregator::EventEvidence> evidence_of(Reader& r, const std::string& event_id) {
+  if (!r.evidence) return {};
+  return r.evidence->evidence_of_event(event_id);
 }
 
 }  // namespace gridsight::api

@@ -1,8 +1,9 @@
 #pragma once
 // Shared by the API's translation units: the principal of a request, JSON helpers, the pool
-// of read connections.
+// of read connections (opened through the stores' ports).
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -14,10 +15,10 @@
 #include "aggregator/api/api_config.h"
 #include "aggregator/api/api_service.h"
 #include "aggregator/cases/case.h"
-#include "aggregator/store/sqlite/sqlite_case_store.h"
+#include "aggregator/cases/case_store.h"
+#include "aggregator/store/event_evidence.h"
 #include "common/http/auth.h"
 #include "common/http/message.h"
-#include "common/sqlite/database.h"
 
 namespace gridsight::api {
 
@@ -38,18 +39,22 @@ bool role_may(Role role, cases::Action action);
 // The actions the principal may take on `c` in its current state.
 std::vector<std::string> allowed_actions(const Principal& p, const cases::Case& c);
 
-// One reader: a case store connection and an event store connection.
+using OpenCases = std::function<std::unique_ptr<store::CaseStore>()>;
+using OpenEvidence = std::function<std::unique_ptr<aggregator::EventEvidenceIndex>()>;
+
+// One reader: a case store connection and an evidence index connection.
 struct Reader {
-  Reader(const std::string& case_db, const std::string& event_db);
-  store::SqliteCaseStore cases;
-  std::unique_ptr<sqlite::Database> events;  // null when there is no event database
+  Reader(const OpenCases& open_cases, const OpenEvidence& open_evidence);
+  std::unique_ptr<store::CaseStore> case_store;
+  store::CaseStore& cases;
+  std::unique_ptr<aggregator::EventEvidenceIndex> evidence;  // null: no event store
 };
 
 // A fixed set of readers lent to request handlers.
 class ReaderPool {
  public:
-  ReaderPool(std::string case_db, std::string event_db)
-      : case_db_(std::move(case_db)), event_db_(std::move(event_db)) {}
+  ReaderPool(OpenCases open_cases, OpenEvidence open_evidence)
+      : open_cases_(std::move(open_cases)), open_evidence_(std::move(open_evidence)) {}
   class Lease {
    public:
     Lease(ReaderPool& pool, std::unique_ptr<Reader> r) : pool_(pool), r_(std::move(r)) {}
@@ -67,8 +72,8 @@ class ReaderPool {
 
  private:
   void give_back(std::unique_ptr<Reader> r);
-  std::string case_db_;
-  std::string event_db_;
+  OpenCases open_cases_;
+  OpenEvidence open_evidence_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Reader>> free_;
 };
@@ -94,13 +99,7 @@ std::string metrics_page(Metrics& metrics, store::CaseStore* cases, std::int64_t
 // A page of poison events, newest first: {"items": [...], "total": n, "next_before": id}.
 json dead_events_json(store::CaseStore& cases, std::optional<std::int64_t> before_id, int limit);
 
-// Evidence references of an event: role, media type, size, hash.
-struct EvidenceInfo {
-  std::string role;
-  std::string media_type;
-  std::uint64_t size = 0;
-  std::string hash;
-};
-std::vector<EvidenceInfo> evidence_of(Reader& r, const std::string& event_id);
+// Evidence references of an event (none without an event store).
+std::vector<aggregator::EventEvidence> evidence_of(Reader& r, const std::string& event_id);
 
 }  // namespace gridsight::api

@@ -11,9 +11,11 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "aggregator/api/api_internal.h"
+#include "aggregator/api/audit_log.h"
 #include "aggregator/api/case_names.h"
 #include "aggregator/api/feed_hub.h"
 #include "aggregator/api/indicator_views.h"
@@ -72,14 +74,14 @@ struct ApiService::Impl {
   Impl(ApiConfig cfg, ApiContext context)
       : config(std::move(cfg)),
         ctx(std::move(context)),
-        readers(ctx.case_db_path, ctx.event_db_path) {
+        readers(ctx.open_cases, ctx.open_evidence) {
+    if (!ctx.open_cases || !ctx.open_outputs || !ctx.open_audit) {
+      throw std::invalid_argument(
+          "api: the case store, its outputs and the audit log are required");
+    }
     for (const auto& u : config.users) users[u.name] = u;
     for (const auto& t : config.tokens) tokens[t.token_sha256] = t;
-    audit_db = std::make_unique<sqlite::Database>(ctx.case_db_path);
-    audit_db->exec(
-        "CREATE TABLE IF NOT EXISTS api_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms "
-        "INTEGER NOT NULL, actor TEXT NOT NULL, what TEXT NOT NULL, outcome TEXT NOT NULL, "
-        "remote TEXT NOT NULL, detail TEXT NOT NULL)");
+    audit_log = ctx.open_audit();
     if (!ctx.grid_file.empty()) {
       std::ifstream in(ctx.grid_file);
       std::stringstream ss;
@@ -88,7 +90,7 @@ struct ApiService::Impl {
       if (grid_geojson.is_discarded()) grid_geojson = json();
     }
     if (ctx.indicators) indicator_config = *ctx.indicators;
-    feed = std::make_unique<FeedHub>(ctx.case_db_path);
+    feed = std::make_unique<FeedHub>(ctx.open_outputs);
     if (ctx.cases) ctx.cases->subscribe(*feed);  // its outputs wake the feed
     http::ServerOptions o;
     o.bind_address = config.bind;
@@ -108,18 +110,9 @@ struct ApiService::Impl {
   void audit(const std::string& actor, const std::string& what, const std::string& outcome,
              const Request& req, const std::string& detail = {}) {
     try {
+      const AuditEntry entry{now(), actor, what, outcome, req.remote_address, detail};
       std::lock_guard lock(audit_mu);
-      audit_db
-          ->prepare(
-              "INSERT INTO api_audit (at_ms, actor, what, outcome, remote, detail) VALUES "
-              "(?,?,?,?,?,?)")
-          .bind(1, now())
-          .bind(2, actor)
-          .bind(3, what)
-          .bind(4, outcome)
-          .bind(5, req.remote_address)
-          .bind(6, detail)
-          .run();
+      audit_log->append(entry);
     } catch (const std::exception& e) {
       spdlog::warn("api: audit entry not written: {}", e.what());
     }
@@ -1109,7 +1102,7 @@ struct ApiService::Impl {
   http::LoginLimiter limiter;
   ReaderPool readers;
   std::mutex audit_mu;
-  std::unique_ptr<sqlite::Database> audit_db;
+  std::unique_ptr<AuditLog> audit_log;
   json grid_geojson;
   CaseNames names{ctx.classes, ctx.grid, ctx.cameras};
   cases::IndicatorConfig indicator_config;

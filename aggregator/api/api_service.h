@@ -1,9 +1,10 @@
 #pragma once
 // The aggregator's HTTP API (docs/api.md): cases, lifecycle actions, reports, indicators,
 // grid and cameras as GeoJSON, the live feed, evidence files, Open311 GeoReport v2 and the
-// web console, on one common/http server. Reads use their own SQLite connections; commands
-// are posted to the case service (which owns the engine) and the handler waits for their
-// result. The live feed is woken by the case service's outputs.
+// web console, on one common/http server. The stores come through their ports, opened by
+// the daemon's assembly (which picks the implementations): reads use read connections of
+// their own; commands are posted to the case service (which owns the engine) and the handler
+// waits for their result. The live feed is woken by the case service's outputs.
 
 #include <cstdint>
 #include <filesystem>
@@ -25,7 +26,14 @@ class CameraRegistry;
 namespace gridsight::aggregator::fleet {
 class FleetView;
 }
+namespace gridsight::aggregator {
+class EventEvidenceIndex;
+}
+namespace gridsight::store {
+class CaseStore;
+}
 namespace gridsight::cases {
+class CaseOutputLog;
 class CaseService;
 class ClassCatalog;
 struct IndicatorConfig;
@@ -33,12 +41,23 @@ struct IndicatorConfig;
 
 namespace gridsight::api {
 
+class AuditLog;
+
 struct ApiContext {
   // Null: the grid engine is off (case routes answer 503). Not started yet: the API
   // subscribes its live feed to the service's outputs.
   cases::CaseService* cases = nullptr;
-  std::string case_db_path;            // cases.db
-  std::string event_db_path;           // aggregator.db (evidence index)
+  // Opens one read connection to the case store: the API keeps a pool of them, one per
+  // request in flight. Required.
+  std::function<std::unique_ptr<store::CaseStore>()> open_cases;
+  // Opens the live feed's reader of the stored outputs (its head, the Last-Event-ID replay),
+  // once. Required.
+  std::function<std::unique_ptr<cases::CaseOutputLog>()> open_outputs;
+  // Opens one reader of the event store's evidence index (pooled like the case readers).
+  // Unset: no event store, events show no evidence.
+  std::function<std::unique_ptr<aggregator::EventEvidenceIndex>()> open_evidence;
+  // Opens the audit log, once. Required.
+  std::function<std::unique_ptr<AuditLog>()> open_audit;
   std::filesystem::path evidence_dir;  // where EvidenceReceiver keeps complete files
   const grid::GridModel* grid = nullptr;
   const grid::CameraRegistry* cameras = nullptr;

@@ -7,11 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http/message.h"
-#include "common/sqlite/database.h"
 
 namespace gridsight::api {
 
-FeedHub::FeedHub(std::string case_db_path) : path_(std::move(case_db_path)) {}
+FeedHub::FeedHub(OpenLog open_log) : open_log_(std::move(open_log)) {}
 
 FeedHub::~FeedHub() {
   stop();
@@ -20,7 +19,7 @@ FeedHub::~FeedHub() {
 void FeedHub::start() {
   std::lock_guard lock(mu_);
   if (running_) return;
-  if (!db_) db_ = std::make_unique<sqlite::Database>(path_);
+  if (!log_) log_ = open_log_();
   running_ = true;
   thread_ = std::thread([this] { run(); });
 }
@@ -120,11 +119,7 @@ void FeedHub::round() {
     subs = subs_;
   }
   if (subs.empty()) return;
-  std::int64_t head = 0;
-  {
-    auto st = db_->prepare("SELECT coalesce(max(id), 0) FROM case_outputs");
-    if (st.step()) head = st.int64(0);
-  }
+  const std::int64_t head = log_->last_output_id();
   // Those waiting for their connection to drain sit this round out.
   auto held = [&](const std::shared_ptr<Sub>& s) {
     if (s->held) return true;
@@ -146,13 +141,9 @@ void FeedHub::round() {
     low = std::min(low, s->cursor);
   }
   while (low < head && !ready.empty()) {
-    auto st = db_->prepare(
-        "SELECT id, body FROM case_outputs WHERE id > ? AND id <= ? ORDER BY id LIMIT 500");
-    st.bind(1, low).bind(2, head);
     std::int64_t last = low;
-    while (st.step() && !ready.empty()) {
-      const std::int64_t id = st.int64(0);
-      const std::string body = st.text(1);
+    for (const auto& [id, body] : log_->outputs_between(low, head, 500)) {
+      if (ready.empty()) break;
       last = id;
       std::vector<std::string> departments;
       bool parsed = false;

@@ -1,16 +1,17 @@
 #pragma once
-// The live feed: the engine's stored outputs (case_outputs, ids increasing) sent to every
+// The live feed: the engine's stored outputs (CaseOutputLog, ids increasing) sent to every
 // subscribed event stream. A subscriber resuming after id N first gets every output after N
 // from the store, then live ones, so nothing is lost across reconnects. One thread sends each
 // subscriber what it lacks when woken: by the case service handing it a committed output
 // (publish), by a new subscriber, or by a subscriber's connection that has drained. A
 // replay is paged from the store at the client's pace (at most 256 frames queued per
 // client), so a long Last-Event-ID backlog never overflows the connection. No timer reads
-// the table; a ping every 15 s keeps proxies from closing idle streams.
+// the log; a ping every 15 s keeps proxies from closing idle streams.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,20 +19,20 @@
 #include <thread>
 #include <vector>
 
+#include "aggregator/cases/case_output_log.h"
 #include "aggregator/cases/case_sink.h"
 
 namespace gridsight::http {
 class EventStream;
-}
-namespace gridsight::sqlite {
-class Database;
 }
 
 namespace gridsight::api {
 
 class FeedHub final : public cases::CaseSink {
  public:
-  explicit FeedHub(std::string case_db_path);
+  using OpenLog = std::function<std::unique_ptr<cases::CaseOutputLog>()>;
+  // The feed's own reader of the outputs, opened by start().
+  explicit FeedHub(OpenLog open_log);
   ~FeedHub() override;
   void start();
   void stop();
@@ -60,8 +61,8 @@ class FeedHub final : public cases::CaseSink {
   void run();
   void round();
 
-  std::string path_;
-  std::unique_ptr<sqlite::Database> db_;
+  OpenLog open_log_;
+  std::unique_ptr<cases::CaseOutputLog> log_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;

@@ -9,6 +9,7 @@
 #include "aggregator/cases/case_service.h"
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/working_calendar.h"
+#include "aggregator/daemon/sqlite_api_stores.h"
 #include "aggregator/dispatch/connector/connector.h"
 #include "aggregator/dispatch/mqtt_case_sink.h"
 #include "aggregator/fleet/command_client.h"
@@ -186,8 +187,7 @@ struct Assembly::Parts {
   void make_api() {
     api::ApiContext ctx;
     ctx.cases = case_service.get();
-    ctx.case_db_path = (data / "cases.db").string();
-    ctx.event_db_path = (data / "aggregator.db").string();
+    use_sqlite_stores(ctx, (data / "cases.db").string(), (data / "aggregator.db").string());
     ctx.evidence_dir = data / "evidence";
     if (case_data) {
       ctx.grid = &case_data->grid;

@@ -31,6 +31,7 @@
 #include "aggregator/cases/case_service.h"
 #include "aggregator/cases/class_catalog.h"
 #include "aggregator/cases/working_calendar.h"
+#include "aggregator/daemon/sqlite_api_stores.h"
 #include "aggregator/grid/camera_registry.h"
 #include "aggregator/grid/grid_model.h"
 #include "aggregator/store/sqlite/sqlite_case_store.h"
@@ -252,8 +253,7 @@ int main(int argc, char** argv) {
   cfg.retention_max_age_days = 0;
   api::ApiContext ctx;
   ctx.cases = &feeder;
-  ctx.case_db_path = case_db;
-  ctx.event_db_path = event_db;
+  aggregator::use_sqlite_stores(ctx, case_db, event_db);
   ctx.evidence_dir = dir / "evidence";
   ctx.grid = &grid;
   ctx.cameras = &cameras;
@@ -349,8 +349,8 @@ int main(int argc, char** argv) {
               h16.p50_ms, h16.p99_ms);
   std::printf("  %-34s %10.0f %10.2f %10.2f\n", "open cases by deadline + total, 16", d16.rps,
               d16.p50_ms, d16.p99_ms);
-  std::printf("  %-34s %10.0f %10.2f %10.2f\n", "map: open cases per cell, 16", m16.rps,
-              m16.p50_ms, m16.p99_ms);
+  std::printf("  %-34s %10.0f %10.2f %10.2f\n", "map: open cases per cell, 16", m16.rps, m16.p50_ms,
+              m16.p99_ms);
   std::printf("stored edge event -> live feed notification (%d events):\n", feed_events);
   std::printf(
       "  p50 %.1f ms, p99 %.1f ms  (target p99 <= 500 ms; the case feed polls every 50 ms)\n",

@@ -1,7 +1,7 @@
 // The aggregator's PostgreSQL store against a real PostgreSQL 15 made by the test
-// (tests/support/pg_cluster.h): migrations, idempotency by event id across connections,
-// untrusted bytes, and the errors an operator sees for a wrong DSN, a wrong password, a
-// schema newer than the binary and a read-only database.
+// (tests/support/pg_cluster.h): migrations, idempotency by event id across connections, the
+// evidence index, untrusted bytes, and the errors an operator sees for a wrong DSN, a wrong
+// password, a schema newer than the binary and a read-only database.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -102,6 +102,24 @@ TEST_F(PgStoreTest, AnEventIsStoredOnceWhicheverConnectionStoresIt) {
   EXPECT_EQ(a.counts().events, 1u);
   EXPECT_EQ(count("SELECT COUNT(*) FROM event_evidence"), 1);
   EXPECT_EQ(count("SELECT received_ms FROM events"), 5);  // the first store's row stands
+}
+
+// The evidence index the API reads through: an event's references by role (byte order, as
+// SQLite sorts them), whichever connection stored the event.
+TEST_F(PgStoreTest, AStoredEventsEvidenceReadsBackByRole) {
+  migrate();
+  PgEventStore a(dsn()), b(dsn());
+  protocol::Event e = event("0190a000-0000-7000-8000-000000000002", 2);
+  e.evidence.push_back({"sha256:" + std::string(64, 'c'), 4096, "video/mp4", "clip"});
+  a.begin();
+  ASSERT_TRUE(a.insert_event(e, "{}", 5));
+  a.commit();
+  aggregator::EventEvidenceIndex& index = b;
+  const std::vector<aggregator::EventEvidence> expected{
+      {"clip", "video/mp4", 4096, "sha256:" + std::string(64, 'c')},
+      {"snapshot", "image/jpeg", 1234, "sha256:" + std::string(64, 'a')}};
+  EXPECT_EQ(index.evidence_of_event(e.event_id), expected);
+  EXPECT_TRUE(index.evidence_of_event("0190a000-0000-7000-8000-00000000ffff").empty());
 }
 
 TEST_F(PgStoreTest, ConcurrentInstancesStoreEachOfManyEventsExactlyOnce) {

@@ -143,6 +143,20 @@ std::optional<EvidenceRow> PgEventStore::evidence(const std::string& hash) {
   return row;
 }
 
+std::vector<EventEvidence> PgEventStore::evidence_of_event(const std::string& event_id) {
+  // Byte order of the roles, as SQLite sorts them, whatever the database's collation.
+  auto r = db_.exec(
+      "SELECT role, media_type, size, hash FROM event_evidence WHERE event_id = $1 "
+      "ORDER BY role COLLATE \"C\"",
+      {event_id});
+  std::vector<EventEvidence> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back(
+        {r.text(i, 0), r.text(i, 1), static_cast<std::uint64_t>(r.int64(i, 2)), r.text(i, 3)});
+  }
+  return out;
+}
+
 void PgEventStore::put_evidence(const EvidenceRow& row) {
   db_.exec(
       "INSERT INTO evidence(hash, device_id, event_id, media_type, size, received, complete, "

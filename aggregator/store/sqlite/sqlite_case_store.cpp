@@ -425,6 +425,22 @@ std::vector<cases::CaseOutput> SqliteCaseStore::outputs_of(cases::CaseId id) {
   return out;
 }
 
+std::int64_t SqliteCaseStore::last_output_id() {
+  auto s = impl_->db.prepare("SELECT coalesce(max(id), 0) FROM case_outputs");
+  return s.step() ? s.int64(0) : 0;
+}
+
+std::vector<cases::StoredOutput> SqliteCaseStore::outputs_between(std::int64_t after,
+                                                                  std::int64_t up_to,
+                                                                  std::size_t limit) {
+  auto s = impl_->db.prepare(
+      "SELECT id, body FROM case_outputs WHERE id > ? AND id <= ? ORDER BY id LIMIT ?");
+  s.bind(1, after).bind(2, up_to).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<cases::StoredOutput> out;
+  while (s.step()) out.push_back({s.int64(0), s.text(1)});
+  return out;
+}
+
 std::int64_t SqliteCaseStore::event_cursor() {
   auto s = impl_->db.prepare("SELECT last_row FROM case_cursor WHERE name = 'events'");
   return s.step() ? s.int64(0) : 0;

@@ -1,11 +1,13 @@
 #pragma once
 // The case store on SQLite (WAL, synchronous=FULL through common/sqlite): cases with
 // indexed columns for filtering, their reports (event ids unique: a redelivered event is
-// recognised), the transition history and every output.
+// recognised), the transition history and every output; also the live feed's CaseOutputLog
+// (the outputs read back in order).
 
 #include <memory>
 #include <string>
 
+#include "aggregator/cases/case_output_log.h"
 #include "aggregator/cases/case_store.h"
 
 namespace gridsight::sqlite {
@@ -14,7 +16,7 @@ class Database;
 
 namespace gridsight::store {
 
-class SqliteCaseStore final : public CaseStore {
+class SqliteCaseStore final : public CaseStore, public cases::CaseOutputLog {
  public:
   explicit SqliteCaseStore(const std::string& path);
   ~SqliteCaseStore() override;
@@ -32,6 +34,9 @@ class SqliteCaseStore final : public CaseStore {
   std::vector<cases::Case> for_indicators(std::int64_t from_ms, std::int64_t to_ms,
                                           const std::string& cell_prefix) override;
   std::vector<cases::CaseOutput> outputs_of(cases::CaseId id) override;
+  std::int64_t last_output_id() override;
+  std::vector<cases::StoredOutput> outputs_between(std::int64_t after, std::int64_t up_to,
+                                                   std::size_t limit) override;
   std::int64_t event_cursor() override;
   void set_event_cursor(std::int64_t row) override;
   void add_dead_event(const DeadEvent& d) override;

@@ -290,6 +290,17 @@ std::optional<EvidenceRow> SqliteEventStore::evidence(const std::string& hash) {
   return r;
 }
 
+std::vector<EventEvidence> SqliteEventStore::evidence_of_event(const std::string& event_id) {
+  auto st = db_->prepare(
+      "SELECT role, media_type, size, hash FROM event_evidence WHERE event_id = ? ORDER BY role");
+  st.bind(1, event_id);
+  std::vector<EventEvidence> out;
+  while (st.step()) {
+    out.push_back({st.text(0), st.text(1), static_cast<std::uint64_t>(st.int64(2)), st.text(3)});
+  }
+  return out;
+}
+
 void SqliteEventStore::put_evidence(const EvidenceRow& r) {
   st_->put_evidence.bind(1, r.hash)
       .bind(2, r.device_id)

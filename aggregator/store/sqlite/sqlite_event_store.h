@@ -1,11 +1,12 @@
 #pragma once
 // EventStore on one SQLite file (WAL, synchronous=FULL); also the case service's EventLog
-// (events read back after a restart).
+// (events read back after a restart) and the API's EventEvidenceIndex.
 
 #include <memory>
 #include <string>
 
 #include "aggregator/cases/event_log.h"
+#include "aggregator/store/event_evidence.h"
 #include "aggregator/store/event_store.h"
 
 namespace gridsight::sqlite {
@@ -15,7 +16,9 @@ class Statement;
 
 namespace gridsight::aggregator {
 
-class SqliteEventStore final : public EventStore, public cases::EventLog {
+class SqliteEventStore final : public EventStore,
+                               public cases::EventLog,
+                               public EventEvidenceIndex {
  public:
   explicit SqliteEventStore(const std::string& path);
   ~SqliteEventStore() override;
@@ -34,6 +37,7 @@ class SqliteEventStore final : public EventStore, public cases::EventLog {
   void record_telemetry(const std::string& device_id, std::string_view raw, std::int64_t at_ms,
                         std::int64_t received_ms) override;
   std::optional<EvidenceRow> evidence(const std::string& hash) override;
+  std::vector<EventEvidence> evidence_of_event(const std::string& event_id) override;
   void put_evidence(const EvidenceRow& row) override;
   std::uint64_t evidence_bytes(const std::string& device_id) override;
   StoreCounts counts() override;

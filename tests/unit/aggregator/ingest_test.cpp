@@ -1,5 +1,7 @@
 // The ingest pipeline on a real SQLite store: idempotent storage, acknowledgements only after
 // commit, dead letters with reasons, forged device ids, eviction notices.
+#include "aggregator/ingest/ingest.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,7 +9,6 @@
 #include <thread>
 
 #include "aggregator/ingest/evidence_receiver.h"
-#include "aggregator/ingest/ingest.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/sqlite/database.h"
@@ -34,7 +35,8 @@ class IngestTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     store_ = std::make_unique<SqliteEventStore>((dir_ / "a.db").string());
-    evidence_ = std::make_unique<EvidenceReceiver>(dir_ / "ev", EvidenceConfig{}, *store_, metrics_);
+    evidence_ =
+        std::make_unique<EvidenceReceiver>(dir_ / "ev", EvidenceConfig{}, *store_, metrics_);
     ingest_ = std::make_unique<Ingest>(
         IngestConfig{}, protocol::Topics("gridsight"), *store_, *evidence_, clock_, metrics_,
         [this](const std::string& device, const std::string& payload) {
@@ -90,8 +92,9 @@ TEST_F(IngestTest, StoresOnceAndConfirmsEveryCopy) {
   }
   EXPECT_EQ(confirmations, 2u);
   EXPECT_EQ(ingest_->stats().duplicates, 1u);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM events WHERE received_ms = " +
-                  std::to_string(clock_.now_ms())), 1);
+  EXPECT_EQ(
+      count("SELECT COUNT(*) FROM events WHERE received_ms = " + std::to_string(clock_.now_ms())),
+      1);
 }
 
 TEST_F(IngestTest, MalformedMessagesAreDeadLetteredAndCounted) {
@@ -107,7 +110,8 @@ TEST_F(IngestTest, MalformedMessagesAreDeadLetteredAndCounted) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE code='invalid_json'"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE code='unsupported_version'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 1);
-  EXPECT_EQ(metrics_.value("gridsight_aggregator_dead_letters_total", {{"code", "invalid_json"}}), 2);
+  EXPECT_EQ(metrics_.value("gridsight_aggregator_dead_letters_total", {{"code", "invalid_json"}}),
+            2);
 }
 
 TEST_F(IngestTest, ForgedDeviceIsRefusedAndTheSenderTold) {
@@ -116,7 +120,8 @@ TEST_F(IngestTest, ForgedDeviceIsRefusedAndTheSenderTold) {
   auto acks = finish();
   EXPECT_EQ(count("SELECT COUNT(*) FROM events"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE code='device_mismatch' AND "
-                  "device_id='edge-01'"), 1);
+                  "device_id='edge-01'"),
+            1);
   ASSERT_EQ(acks.size(), 1u);
   EXPECT_EQ(acks[0].first, "edge-01");
   ASSERT_EQ(acks[0].second.events.size(), 1u);
@@ -145,8 +150,7 @@ TEST_F(IngestTest, SequenceGapsAndEvictionNoticesArePersisted) {
   auto acks = finish();
   auto seqs = store_->load_sequences();
   ASSERT_TRUE(seqs.count("edge-01"));
-  EXPECT_EQ(seqs["edge-01"].gaps,
-            (std::vector<SeqGap>{{2, 3, true}, {4, 4, false}}));
+  EXPECT_EQ(seqs["edge-01"].gaps, (std::vector<SeqGap>{{2, 3, true}, {4, 4, false}}));
   bool notice_acked = false;
   for (const auto& [d, a] : acks) notice_acked |= !a.notices.empty() && a.notices[0].notice_id == 1;
   EXPECT_TRUE(notice_acked);
@@ -155,12 +159,36 @@ TEST_F(IngestTest, SequenceGapsAndEvictionNoticesArePersisted) {
 TEST_F(IngestTest, DeviceStateAndTelemetryAreRecorded) {
   protocol::DeviceState s{"edge-01", true, "", "0.1.0", "s1", 1'764'000'000'000, true};
   submit("edge-01", "state", protocol::encode(s));
-  submit("edge-01", "telemetry", R"({"schema":"1.0","device_id":"edge-01","at_ms":1764000000000,"outbox":{"pending":3}})");
+  submit("edge-01", "telemetry",
+         R"({"schema":"1.0","device_id":"edge-01","at_ms":1764000000000,"outbox":{"pending":3}})");
   submit("edge-01", "telemetry", R"({"schema":"1.0","device_id":"edge-02","at_ms":1764000000000})");
   finish();
   EXPECT_EQ(count("SELECT online FROM devices WHERE device_id='edge-01'"), 1);
-  EXPECT_EQ(count("SELECT telemetry_at_ms FROM devices WHERE device_id='edge-01'"), 1'764'000'000'000);
+  EXPECT_EQ(count("SELECT telemetry_at_ms FROM devices WHERE device_id='edge-01'"),
+            1'764'000'000'000);
   EXPECT_EQ(count("SELECT COUNT(*) FROM dead_letters WHERE code='device_mismatch'"), 1);
+}
+
+// The evidence index the API reads through (EventEvidenceIndex): an event's references by
+// role, read on a connection of its own once the unit of work is committed.
+TEST(EventEvidenceIndexTest, AStoredEventsReferencesReadBackByRole) {
+  const auto dir = testing::fresh_dir("evidence-index");
+  SqliteEventStore store((dir / "a.db").string());
+  protocol::Event e = event("edge-1", 1);
+  e.evidence = {{"sha256:" + std::string(64, 'b'), 2048, "video/mp4", "clip"},
+                {"sha256:" + std::string(64, 'a'), 1234, "image/jpeg", "snapshot"}};
+  std::swap(e.evidence[0], e.evidence[1]);  // declared snapshot first
+  store.begin();
+  ASSERT_GT(store.insert_event(e, "{}", 5), 0);
+  store.commit();
+  SqliteEventStore reader((dir / "a.db").string());
+  EventEvidenceIndex& index = reader;
+  const std::vector<EventEvidence> expected{
+      {"clip", "video/mp4", 2048, "sha256:" + std::string(64, 'b')},
+      {"snapshot", "image/jpeg", 1234, "sha256:" + std::string(64, 'a')}};
+  EXPECT_EQ(index.evidence_of_event(e.event_id), expected);
+  EXPECT_TRUE(index.evidence_of_event("not-stored").empty());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "aggregator/api/feed_hub.h"
 #include "aggregator/cases/case_service.h"
 #include "aggregator/cases/indicators.h"
+#include "aggregator/daemon/sqlite_api_stores.h"
 #include "aggregator/fleet/fleet_view.h"
 #include "aggregator/store/sqlite/sqlite_event_store.h"
 #include "common/config/section.h"
@@ -90,8 +91,7 @@ class ApiTest : public EngineTest {
         },
         *store, *events, no_recheck, clock, metrics);
     ctx.cases = cases_service.get();
-    ctx.case_db_path = db_path_.string();
-    ctx.event_db_path = (dir_ / "aggregator.db").string();
+    aggregator::use_sqlite_stores(ctx, db_path_.string(), (dir_ / "aggregator.db").string());
     ctx.evidence_dir = dir_ / "evidence";
     ctx.grid = &grid;
     ctx.cameras = &cameras;
@@ -149,6 +149,16 @@ TEST_F(ApiTest, NoUsersMeansNoAccessWithAReason) {
   EXPECT_NE(r.body.find("no default credentials"), std::string::npos);
   EXPECT_EQ(request(port, "POST", "/api/v1/login", R"({"user":"a","password":"b"})").status, 503);
   EXPECT_EQ(request(port, "GET", "/healthz").status, 200);
+}
+
+// The stores come through their ports; without the case store or the audit log there is no API.
+TEST_F(ApiTest, TheStorePortsAreRequired) {
+  ApiContext ctx;
+  ctx.clock = &clock;
+  EXPECT_THROW(ApiService api(default_config(), ctx), std::invalid_argument);
+  aggregator::use_sqlite_stores(ctx, db_path_.string(), (dir_ / "aggregator.db").string());
+  ctx.open_audit = nullptr;
+  EXPECT_THROW(ApiService api(default_config(), ctx), std::invalid_argument);
 }
 
 TEST_F(ApiTest, LoginSessionsCookiesAndRateLimit) {

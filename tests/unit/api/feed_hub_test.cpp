@@ -43,7 +43,7 @@ TEST(FeedHubTest, ALongReplayIsPacedByTheClientNotCut) {
     }
     d.exec("COMMIT");
   }
-  FeedHub hub(db);
+  FeedHub hub([db] { return std::make_unique<store::SqliteCaseStore>(db); });
   http::Router rt;
   rt.add("GET", "/feed", [&](http::Request&) {
     return http::Response::event_stream(

@@ -160,5 +160,33 @@ TEST_F(CaseStoreTest, ActiveCasesSkipTerminalOnes) {
   EXPECT_EQ(active[0].history.size(), 2u);
 }
 
+// The live feed's CaseOutputLog: every output in the order saved, paged by (after, up_to].
+TEST_F(CaseStoreTest, OutputsReadBackInOrderForTheFeed) {
+  cases::CaseOutputLog& log = *store;
+  EXPECT_EQ(log.last_output_id(), 0);
+  EXPECT_TRUE(log.outputs_between(0, 100, 10).empty());
+  Case a = sample("e1", "110105001001001");
+  cases::CaseOutput out;
+  out.kind = cases::OutputKind::kNewCase;
+  out.transition = a.history[0];
+  out.departments = {"traffic-police"};
+  store->create(a, {out, out});
+  Case b = sample("e2", "110105001001002");
+  store->create(b, {out});
+  const std::int64_t head = log.last_output_id();
+  ASSERT_EQ(head, 3);
+  const auto all = log.outputs_between(0, head, 500);
+  ASSERT_EQ(all.size(), 3u);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].id, static_cast<int>(i) + 1);
+  EXPECT_EQ(cases::output_from_json(all[0].body).case_id, a.id);
+  EXPECT_EQ(cases::output_from_json(all[2].body).case_id, b.id);
+  // A page: after 1, at most one; nothing past up_to.
+  const auto page = log.outputs_between(1, head, 1);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].id, 2);
+  EXPECT_EQ(log.outputs_between(1, 2, 500).size(), 1u);
+  EXPECT_TRUE(log.outputs_between(head, head, 500).empty());
+}
+
 }  // namespace
 }  // namespace gridsight::store
